@@ -1,0 +1,95 @@
+"""Statuses, closure reasons and kinds shared by the workflow, the read model and the API."""
+
+from enum import StrEnum
+
+
+class ReferralStatus(StrEnum):
+    RECEIVED = "received"
+    ASSIGNED = "assigned"
+    CONTACTING = "contacting"
+    ASSESSED = "assessed"
+    CONNECTING = "connecting"
+    ENGAGED = "engaged"
+    FOLLOW_UP = "follow_up"
+    CLOSED = "closed"
+
+
+class ClosureReason(StrEnum):
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    UNABLE_TO_CONTACT = "unable_to_contact"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    INELIGIBLE = "ineligible"
+    NO_SUITABLE_SERVICE = "no_suitable_service"
+    CANCELLED_BY_REFERRER = "cancelled_by_referrer"
+    LOST_TO_FOLLOW_UP = "lost_to_follow_up"
+
+
+class ActorKind(StrEnum):
+    SYSTEM = "system"
+    PRACTICE = "practice"
+    LINK_WORKER = "link_worker"
+    ORGANISATION = "organisation"
+    ADMIN = "admin"
+
+
+class AssigneeKind(StrEnum):
+    LINK_WORKER = "link_worker"
+    TEAM_LEAD = "team_lead"
+    ORGANISATION = "organisation"
+
+
+class TaskKind(StrEnum):
+    FIRST_CONTACT = "first_contact"
+    FIRST_CONTACT_REMINDER = "first_contact_reminder"
+    FIRST_CONTACT_ESCALATION = "first_contact_escalation"
+    WHAT_MATTERS_CONVERSATION = "what_matters_conversation"
+    CHOOSE_SERVICE = "choose_service"
+    RESPOND_TO_REFERRAL = "respond_to_referral"
+    RESPONSE_REMINDER = "response_reminder"
+    CONFIRM_UPTAKE = "confirm_uptake"
+    FOLLOW_UP = "follow_up"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ContactMethod(StrEnum):
+    PHONE = "phone"
+    TEXT = "text"
+    LETTER = "letter"
+    IN_PERSON = "in_person"
+
+
+class ServiceReferralStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    AUTO_DECLINED = "auto_declined"
+    STARTED = "started"
+    DID_NOT_ATTEND = "did_not_attend"
+    WITHDRAWN = "withdrawn"
+
+
+class CheckpointStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    RECORDED = "recorded"
+    MISSED = "missed"
+
+
+class MessageKind(StrEnum):
+    GP_ACKNOWLEDGEMENT = "gp_acknowledgement"
+    GP_OUTCOME = "gp_outcome"
+    ORGANISATION_REFERRAL = "organisation_referral"
+    ORGANISATION_REMINDER = "organisation_reminder"
+    ORGANISATION_AUTO_DECLINED = "organisation_auto_declined"
+    ORGANISATION_WITHDRAWN = "organisation_withdrawn"
+
+
+class RecipientKind(StrEnum):
+    PRACTICE = "practice"
+    ORGANISATION = "organisation"

@@ -1,0 +1,214 @@
+"""Pydantic messages that cross the workflow boundary: input, updates, state, projections.
+
+They carry identifiers, codes, dates and scores only. Names, NHS numbers, addresses and
+free text stay in the database, so that workflow histories never hold personal data.
+"""
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from domain.enums import (
+    ActorKind,
+    AssigneeKind,
+    CheckpointStatus,
+    ClosureReason,
+    ContactMethod,
+    MessageKind,
+    RecipientKind,
+    ReferralStatus,
+    ServiceReferralStatus,
+    TaskKind,
+)
+from domain.policy import ReferralPolicy
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+
+
+def workflow_id_for(referral_id: UUID) -> str:
+    return f"referral-{referral_id}"
+
+
+class Actor(BaseModel):
+    kind: ActorKind
+    id: Code
+
+
+SYSTEM = Actor(kind=ActorKind.SYSTEM, id="socialrx")
+
+
+class ReferralInput(BaseModel):
+    referral_id: UUID
+    practice_ods: Code
+    need_codes: list[Code] = []
+    policy: ReferralPolicy = ReferralPolicy()
+
+
+class MeasureAnswers(BaseModel):
+    """Raw item answers of one outcome instrument, e.g. SWEMWBS item -> 1..5."""
+
+    instrument: Code
+    version: Code = "1"
+    answers: dict[Code, int] = Field(min_length=1)
+
+
+# --- updates: one message per human step -------------------------------------------------
+
+
+class Reassignment(BaseModel):
+    actor: Actor
+    link_worker_id: Code
+
+
+class ContactAttempt(BaseModel):
+    actor: Actor
+    method: ContactMethod
+    reached: bool
+
+
+class Assessment(BaseModel):
+    actor: Actor
+    need_codes: list[Code] = Field(min_length=1)
+    baseline: list[MeasureAnswers] = []
+
+
+class ServiceChoice(BaseModel):
+    service_id: Code
+    organisation_id: Code
+
+
+class Connection(BaseModel):
+    actor: Actor
+    choices: list[ServiceChoice] = Field(min_length=1)
+
+
+class OrganisationResponse(BaseModel):
+    actor: Actor
+    service_referral_id: UUID
+    accepted: bool
+    reason_code: Code | None = None
+
+
+class UptakeConfirmation(BaseModel):
+    actor: Actor
+    service_referral_id: UUID
+    started: bool
+
+
+class FollowUpRecord(BaseModel):
+    actor: Actor
+    checkpoint: int = Field(ge=1)
+    measures: list[MeasureAnswers] = Field(min_length=1)
+
+
+class Closure(BaseModel):
+    """A step that ends the referral early: declined, ineligible, withdrawn, cancelled..."""
+
+    actor: Actor
+    reason: ClosureReason
+
+
+# --- state, as the query answers it -----------------------------------------------------
+
+
+class ContactAttemptRecord(BaseModel):
+    at: datetime
+    method: ContactMethod
+    reached: bool
+
+
+class ServiceReferralState(BaseModel):
+    id: UUID
+    service_id: Code
+    organisation_id: Code
+    status: ServiceReferralStatus
+    sent_at: datetime
+    respond_by: datetime
+    responded_at: datetime | None = None
+
+
+class CheckpointState(BaseModel):
+    number: int
+    opens_at: datetime
+    closes_at: datetime
+    status: CheckpointStatus = CheckpointStatus.SCHEDULED
+
+
+class ReferralState(BaseModel):
+    referral_id: UUID
+    status: ReferralStatus = ReferralStatus.RECEIVED
+    closure_reason: ClosureReason | None = None
+    link_worker_id: str | None = None
+    team_lead_id: str | None = None
+    first_contact_due_at: datetime | None = None
+    contact_attempts: list[ContactAttemptRecord] = []
+    need_codes: list[str] = []
+    assessed: bool = False
+    service_referrals: list[ServiceReferralState] = []
+    first_uptake_at: datetime | None = None
+    checkpoints: list[CheckpointState] = []
+
+    def service_referral(self, service_referral_id: UUID) -> ServiceReferralState | None:
+        return next((s for s in self.service_referrals if s.id == service_referral_id), None)
+
+
+# --- projection: what one step writes to the read model ---------------------------------
+
+
+class TaskSpec(BaseModel):
+    kind: TaskKind
+    assignee_kind: AssigneeKind
+    assignee_id: str
+    due_at: datetime | None = None
+    subject_id: str | None = Field(
+        default=None, description="The service referral or checkpoint the task is about."
+    )
+
+
+class TaskSelector(BaseModel):
+    kind: TaskKind
+    subject_id: str | None = None
+
+
+class MessageSpec(BaseModel):
+    kind: MessageKind
+    recipient_kind: RecipientKind
+    recipient_id: str
+    subject_id: str | None = None
+
+
+class OutcomeSpec(BaseModel):
+    checkpoint: str
+    measures: list[MeasureAnswers] = []
+    missed: bool = False
+
+
+class Projection(BaseModel):
+    """One step of one referral, applied to the read model in a single transaction.
+
+    ``step_key`` is unique within the referral; applying the same step twice changes nothing.
+    """
+
+    referral_id: UUID
+    step_key: str
+    at: datetime
+    actor: Actor
+    action: str
+    status: ReferralStatus
+    closure_reason: ClosureReason | None = None
+    link_worker_id: str | None = None
+    need_codes: list[str] | None = None
+    open_tasks: list[TaskSpec] = []
+    complete_tasks: list[TaskSelector] = []
+    cancel_open_tasks: bool = False
+    service_referrals: list[ServiceReferralState] = []
+    outcomes: list[OutcomeSpec] = []
+    messages: list[MessageSpec] = []
+    detail: dict[str, str | int | bool | None] = {}
+
+
+class Assignment(BaseModel):
+    link_worker_id: str
+    team_lead_id: str

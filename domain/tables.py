@@ -1,0 +1,186 @@
+"""SQLModel tables of the read model and of the people and teams who work referrals.
+
+Temporal holds where each referral is in its process; these tables are its projection for
+pages, lists and reports, plus the personal details that never enter a workflow.
+"""
+
+from datetime import date, datetime, timezone
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import JSON, Column, DateTime, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from domain.enums import (
+    AssigneeKind,
+    ClosureReason,
+    MessageKind,
+    RecipientKind,
+    ReferralStatus,
+    ServiceReferralStatus,
+    TaskKind,
+    TaskStatus,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# Enums are stored as their plain string values, so adding a value needs no type migration.
+ENUM = String(32)
+
+
+def _moment(nullable: bool = True, index: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index),
+    )
+
+
+class LinkWorkerTeam(SQLModel, table=True):
+    __tablename__ = "link_worker_team"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+
+
+class Practice(SQLModel, table=True):
+    ods_code: str = Field(primary_key=True, max_length=16)
+    name: str = Field(max_length=200)
+    team_id: str = Field(foreign_key="link_worker_team.id", index=True)
+
+
+class LinkWorker(SQLModel, table=True):
+    __tablename__ = "link_worker"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    team_id: str = Field(foreign_key="link_worker_team.id", index=True)
+    is_team_lead: bool = False
+    active: bool = True
+
+
+class Referral(SQLModel, table=True):
+    """The summary of one referral: identifiers, codes and where it stands."""
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    practice_ods: str = Field(foreign_key="practice.ods_code", index=True)
+    status: ReferralStatus = Field(default=ReferralStatus.RECEIVED, index=True, sa_type=ENUM)
+    closure_reason: ClosureReason | None = Field(default=None, sa_type=ENUM)
+    link_worker_id: str | None = Field(default=None, foreign_key="link_worker.id", index=True)
+    need_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime | None = _moment()
+    closed_at: datetime | None = _moment()
+
+
+class Person(SQLModel, table=True):
+    """The personal details of the person referred. Never copied into a workflow."""
+
+    referral_id: UUID = Field(foreign_key="referral.id", primary_key=True)
+    nhs_number: str = Field(max_length=10, index=True)
+    given_name: str = Field(max_length=100)
+    family_name: str = Field(max_length=100)
+    birth_date: date
+    postcode: str = Field(max_length=10)
+    address: str | None = Field(default=None, max_length=500)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200)
+    reason: str = Field(max_length=4000)
+
+
+class ReferralNote(SQLModel, table=True):
+    """Free text written by the link worker at a step (goals, notes): kept out of workflows."""
+
+    __tablename__ = "referral_note"
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: UUID = Field(foreign_key="referral.id", index=True)
+    kind: str = Field(max_length=32)
+    text: str = Field(max_length=4000)
+    author_id: str = Field(max_length=64)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class AppliedStep(SQLModel, table=True):
+    """Which workflow steps are already in the read model: what makes projections idempotent."""
+
+    __tablename__ = "applied_step"
+    referral_id: UUID = Field(primary_key=True)
+    step_key: str = Field(primary_key=True, max_length=80)
+    applied_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("referral_id", "step_key", "kind", "subject_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: UUID = Field(foreign_key="referral.id", index=True)
+    step_key: str = Field(max_length=80)
+    kind: TaskKind = Field(sa_type=ENUM)
+    assignee_kind: AssigneeKind = Field(sa_type=ENUM)
+    assignee_id: str = Field(max_length=64, index=True)
+    subject_id: str | None = Field(default=None, max_length=64)
+    status: TaskStatus = Field(default=TaskStatus.OPEN, index=True, sa_type=ENUM)
+    due_at: datetime | None = _moment(index=True)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    closed_at: datetime | None = _moment()
+
+
+class ServiceReferral(SQLModel, table=True):
+    """A referral sent to one community service, and the organisation's answer."""
+
+    __tablename__ = "service_referral"
+    id: UUID = Field(primary_key=True)
+    referral_id: UUID = Field(foreign_key="referral.id", index=True)
+    service_id: str = Field(max_length=64, index=True)
+    organisation_id: str = Field(max_length=64, index=True)
+    status: ServiceReferralStatus = Field(
+        default=ServiceReferralStatus.PENDING, index=True, sa_type=ENUM
+    )
+    sent_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    respond_by: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    responded_at: datetime | None = _moment()
+
+
+class OutcomeRecord(SQLModel, table=True):
+    __tablename__ = "outcome_record"
+    __table_args__ = (UniqueConstraint("referral_id", "checkpoint", "instrument"),)
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: UUID = Field(foreign_key="referral.id", index=True)
+    checkpoint: str = Field(max_length=32)
+    instrument: str = Field(max_length=64)
+    version: str = Field(default="1", max_length=16)
+    answers: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    missed: bool = False
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: UUID | None = Field(default=None, index=True)
+    actor_kind: str = Field(max_length=32)
+    actor_id: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=200, unique=True)
+    referral_id: UUID = Field(foreign_key="referral.id", index=True)
+    kind: MessageKind = Field(sa_type=ENUM)
+    recipient_kind: RecipientKind = Field(sa_type=ENUM)
+    recipient_id: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sent_at: datetime | None = _moment(index=True)
+    attempts: int = 0

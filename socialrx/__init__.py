@@ -1,0 +1,1 @@
+"""The composition root of socialrx: settings, database, Temporal client, worker and CLI."""

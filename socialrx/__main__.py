@@ -1,0 +1,3 @@
+from socialrx.cli import app
+
+app()

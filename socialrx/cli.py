@@ -1,0 +1,28 @@
+"""The ``socialrx`` command."""
+
+import typer
+
+from socialrx.catalogue_cli import catalogue_app
+
+app = typer.Typer(
+    help="socialrx: durable social prescribing referrals on Temporal.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(catalogue_app, name="catalogue")
+bench_app = typer.Typer(help="Benchmarks that print their figures and ratios.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from socialrx.db import migrate as run_migrations
+    from socialrx.settings import get_settings
+
+    run_migrations(get_settings().resolved_database_url)
+    typer.echo("database is up to date")
+
+
+if __name__ == "__main__":
+    app()

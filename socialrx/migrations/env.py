@@ -1,0 +1,43 @@
+"""Alembic environment: the URL comes from the caller (socialrx.db.migrate) or settings."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import catalogue.tables  # noqa: F401  (registers the directory tables)
+import domain.tables  # noqa: F401  (registers the read-model tables)
+from socialrx.db import make_engine
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _url() -> str:
+    url = config.attributes.get("database_url")
+    if url:
+        return str(url)
+    from socialrx.settings import get_settings
+
+    return get_settings().resolved_database_url
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = make_engine(_url())
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=True
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

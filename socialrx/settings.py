@@ -1,0 +1,49 @@
+"""Configuration, read from the environment with the prefix ``SOCIALRX_``."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.policy import ReferralPolicy
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SOCIALRX_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    var_dir: Path = Field(default=Path("var"), description="Where local state lives.")
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means a SQLite file under var_dir."
+    )
+    temporal_address: str = Field(
+        default="",
+        description="host:port of a running Temporal server; empty lets `socialrx dev` "
+        "start its own dev server.",
+    )
+    temporal_namespace: str = "default"
+    task_queue: str = "socialrx-referrals"
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    log_level: str = "INFO"
+    policy: ReferralPolicy = Field(
+        default_factory=ReferralPolicy,
+        description="Deadlines, e.g. SOCIALRX_POLICY__ORGANISATION_RESPONSE_DUE=P14D.",
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'socialrx.db'}"
+
+    @property
+    def resolved_temporal_address(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
