@@ -1,0 +1,37 @@
+"""The FastAPI application."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from socialrx.db import engine_for, migrate
+from socialrx.settings import Settings, get_settings
+from socialrx.temporal import connect
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
+    """Build the app. Tests pass a Temporal client; otherwise it connects on start-up."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        migrate(settings.resolved_database_url)
+        if app.state.temporal is None:
+            app.state.temporal = await connect(settings)
+        yield
+
+    app = FastAPI(
+        title="socialrx",
+        summary="Social prescribing referrals: GP practice, link worker, community organisation.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine_for(settings.resolved_database_url)
+    app.state.temporal = temporal
+    return app

@@ -1,0 +1,48 @@
+"""Shared fixtures: a real database (SQLite, or PostgreSQL when SOCIALRX_TEST_DATABASE_URL is
+set by scripts/with-postgres), migrated once per run and emptied before each test."""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session, SQLModel
+
+import catalogue.tables  # noqa: F401
+import domain.tables  # noqa: F401
+from socialrx.db import engine_for, migrate
+from socialrx.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("SOCIALRX_TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'socialrx-test.db'}"
+    )
+    migrate(url)
+    return url
+
+
+def empty_all_tables(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            connection.execute(text(f'DELETE FROM "{table.name}"'))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Engine:
+    engine = engine_for(database_url)
+    empty_all_tables(engine)
+    return engine
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, var_dir=tmp_path / "var")
