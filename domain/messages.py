@@ -24,7 +24,9 @@ from domain.enums import (
 )
 from domain.policy import ReferralPolicy
 
-Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+Code = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
+]
 
 
 def workflow_id_for(referral_id: UUID) -> str:

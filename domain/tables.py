@@ -4,7 +4,7 @@ Temporal holds where each referral is in its process; these tables are its proje
 pages, lists and reports, plus the personal details that never enter a workflow.
 """
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -24,7 +24,7 @@ from domain.enums import (
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # Enums are stored as their plain string values, so adding a value needs no type migration.

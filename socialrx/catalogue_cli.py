@@ -2,4 +2,6 @@
 
 import typer
 
-catalogue_app = typer.Typer(help="The community-service directory (HSDS 3.0).", no_args_is_help=True)
+catalogue_app = typer.Typer(
+    help="The community-service directory (HSDS 3.0).", no_args_is_help=True
+)

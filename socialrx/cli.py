@@ -10,7 +10,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(catalogue_app, name="catalogue")
-bench_app = typer.Typer(help="Benchmarks that print their figures and ratios.", no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Benchmarks that print their figures and ratios.", no_args_is_help=True
+)
 app.add_typer(bench_app, name="bench")
 
 
