@@ -93,3 +93,22 @@ class MessageKind(StrEnum):
 class RecipientKind(StrEnum):
     PRACTICE = "practice"
     ORGANISATION = "organisation"
+
+
+class ReferralUpdate(StrEnum):
+    """Update names of ReferralWorkflow, shared so the API never spells them itself."""
+
+    REASSIGN = "reassign"
+    RECORD_CONTACT_ATTEMPT = "record_contact_attempt"
+    RECORD_ASSESSMENT = "record_assessment"
+    CONNECT_SERVICES = "connect_services"
+    RESPOND_TO_REFERRAL = "respond_to_referral"
+    CONFIRM_UPTAKE = "confirm_uptake"
+    RECORD_FOLLOW_UP = "record_follow_up"
+    CLOSE = "close"
+
+
+REFERRAL_WORKFLOW = "ReferralWorkflow"
+REFERRAL_STATE_QUERY = "state"
+# The ApplicationError type of a step rejected by a workflow's update validator.
+ILLEGAL_STEP = "IllegalStep"

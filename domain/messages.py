@@ -21,6 +21,7 @@ from domain.enums import (
     ReferralStatus,
     ServiceReferralStatus,
     TaskKind,
+    TaskStatus,
 )
 from domain.policy import ReferralPolicy
 
@@ -169,9 +170,12 @@ class TaskSpec(BaseModel):
     )
 
 
-class TaskSelector(BaseModel):
+class TaskClosure(BaseModel):
+    """Close the open tasks of this kind (and subject, when given) with this status."""
+
     kind: TaskKind
     subject_id: str | None = None
+    status: TaskStatus = TaskStatus.DONE
 
 
 class MessageSpec(BaseModel):
@@ -203,12 +207,17 @@ class Projection(BaseModel):
     link_worker_id: str | None = None
     need_codes: list[str] | None = None
     open_tasks: list[TaskSpec] = []
-    complete_tasks: list[TaskSelector] = []
+    close_tasks: list[TaskClosure] = []
     cancel_open_tasks: bool = False
     service_referrals: list[ServiceReferralState] = []
     outcomes: list[OutcomeSpec] = []
     messages: list[MessageSpec] = []
     detail: dict[str, str | int | bool | None] = {}
+
+
+class AssignmentRequest(BaseModel):
+    referral_id: UUID
+    practice_ods: str
 
 
 class Assignment(BaseModel):

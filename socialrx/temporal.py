@@ -1,6 +1,8 @@
 """The one way this project connects to Temporal: pydantic data converter, settings' address."""
 
 import shutil
+import sys
+from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -20,9 +22,10 @@ async def connect(settings: Settings) -> Client:
 
 def installed_binary(name: str) -> str:
     """Path of a Temporal binary installed from PyPI (never downloaded at run time)."""
-    path = shutil.which(name)
+    beside_python = Path(sys.executable).parent / name
+    path = str(beside_python) if beside_python.exists() else shutil.which(name)
     if path is None:
         raise RuntimeError(
-            f"'{name}' is not on PATH; install socialrx into a virtual environment and activate it"
+            f"'{name}' is not installed; run `pip install -e '.[test]'` in this virtualenv"
         )
     return path

@@ -1,0 +1,141 @@
+"""What each outbox message says, and delivering what is still unsent."""
+
+import logging
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from activities.senders import MessageSender
+from catalogue.tables import Organization, Service
+from domain.codes import SNOMED_DISPLAY, snomed_code_for_closure
+from domain.enums import ClosureReason, MessageKind, ServiceReferralStatus
+from domain.messages import MessageSpec, Projection
+from domain.tables import OutboxMessage, OutcomeRecord, Person, Referral, ServiceReferral, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def queue_message(session: Session, projection: Projection, spec: MessageSpec) -> None:
+    dedupe_key = ":".join(
+        [str(projection.referral_id), projection.step_key, spec.kind, spec.recipient_id]
+        + ([spec.subject_id] if spec.subject_id else [])
+    )
+    session.add(
+        OutboxMessage(
+            dedupe_key=dedupe_key,
+            referral_id=projection.referral_id,
+            kind=spec.kind,
+            recipient_kind=spec.recipient_kind,
+            recipient_id=spec.recipient_id,
+            payload=_payload(session, projection, spec),
+            created_at=projection.at,
+        )
+    )
+
+
+def _payload(session: Session, projection: Projection, spec: MessageSpec) -> dict[str, Any]:
+    referral = session.get(Referral, projection.referral_id)
+    person = session.get(Person, projection.referral_id)
+    assert referral is not None and person is not None, "the API writes both before starting"
+    base: dict[str, Any] = {"referral_id": str(referral.id), "kind": spec.kind.value}
+    if spec.kind == MessageKind.GP_ACKNOWLEDGEMENT:
+        return base | {"nhs_number": person.nhs_number, "received_at": _iso(projection.at)}
+    if spec.kind == MessageKind.GP_OUTCOME:
+        return base | _gp_outcome(session, referral, person, projection)
+    service_referral = session.get(ServiceReferral, UUID(spec.subject_id or ""))
+    assert service_referral is not None, "service referrals are projected with their message"
+    base |= {
+        "service_referral_id": str(service_referral.id),
+        "service_id": service_referral.service_id,
+        "respond_by": _iso(service_referral.respond_by),
+    }
+    if spec.kind == MessageKind.ORGANISATION_REFERRAL:
+        # What an organisation needs to contact the person; issue 4 trims this by consent.
+        base |= {
+            "person": {
+                "given_name": person.given_name,
+                "family_name": person.family_name,
+                "phone": person.phone,
+                "email": person.email,
+                "postcode": person.postcode,
+            },
+            "reason": person.reason,
+            "need_codes": referral.need_codes,
+        }
+    return base
+
+
+def _gp_outcome(
+    session: Session, referral: Referral, person: Person, projection: Projection
+) -> dict[str, Any]:
+    reason = ClosureReason(str(projection.detail.get("closure_reason")))
+    code = snomed_code_for_closure(reason, bool(projection.detail.get("person_accepted")))
+    taken_up = session.exec(
+        select(ServiceReferral, Service, Organization)
+        .join(Service, col(Service.id) == col(ServiceReferral.service_id), isouter=True)
+        .join(Organization, col(Organization.id) == col(Service.organization_id), isouter=True)
+        .where(ServiceReferral.referral_id == referral.id)
+        .where(ServiceReferral.status == ServiceReferralStatus.STARTED)
+    ).all()
+    outcomes = session.exec(
+        select(OutcomeRecord)
+        .where(OutcomeRecord.referral_id == referral.id)
+        .order_by(col(OutcomeRecord.recorded_at), col(OutcomeRecord.instrument))
+    ).all()
+    measures: dict[str, Any] = {}
+    for record in outcomes:
+        checkpoint = measures.setdefault(record.checkpoint, {"missed": False, "measures": []})
+        if record.missed:
+            checkpoint["missed"] = True
+        else:
+            checkpoint["measures"].append(
+                {
+                    "instrument": record.instrument,
+                    "version": record.version,
+                    "answers": record.answers,
+                }
+            )
+    return {
+        "nhs_number": person.nhs_number,
+        "practice_ods": referral.practice_ods,
+        "snomed": {"code": code, "display": SNOMED_DISPLAY[code]},
+        "closure_reason": reason.value,
+        "closed_at": _iso(projection.at),
+        "services_taken_up": [
+            {
+                "service_id": service_referral.service_id,
+                "service_name": service.name if service else None,
+                "organisation_name": organisation.name if organisation else None,
+            }
+            for service_referral, service, organisation in taken_up
+        ],
+        "measures": measures,
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def deliver_pending(engine: Engine, sender: MessageSender, referral_id: UUID | None = None) -> int:
+    """Send what is still in the outbox; a failed send stays there for the next call."""
+    delivered = 0
+    with Session(engine, expire_on_commit=False) as session:
+        query = select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None))
+        if referral_id is not None:
+            query = query.where(OutboxMessage.referral_id == referral_id)
+        for message in session.exec(query.order_by(col(OutboxMessage.id))).all():
+            message.attempts += 1
+            try:
+                sender.send(message)
+            except Exception:
+                log.exception("could not send %s message %s; will retry", message.kind, message.id)
+            else:
+                message.sent_at = utcnow()
+                delivered += 1
+            session.add(message)
+            session.commit()
+    return delivered

@@ -1,0 +1,193 @@
+"""Activities that project referral steps into the read model. Each is safe to run twice."""
+
+import logging
+from uuid import UUID
+
+from sqlalchemy import Engine, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select, update
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.outbox import deliver_pending, queue_message
+from activities.senders import LogSender, MessageSender
+from domain.enums import AssigneeKind, ReferralStatus, TaskStatus
+from domain.messages import Assignment, AssignmentRequest, Projection, ServiceReferralState
+from domain.tables import (
+    AppliedStep,
+    AuditEvent,
+    LinkWorker,
+    OutcomeRecord,
+    Practice,
+    Referral,
+    ServiceReferral,
+    Task,
+)
+
+log = logging.getLogger(__name__)
+
+
+class ReadModelActivities:
+    def __init__(self, engine: Engine, sender: MessageSender | None = None) -> None:
+        self._engine = engine
+        self._sender = sender or LogSender()
+
+    @activity.defn(name="apply_projection")
+    def apply_projection(self, projection: Projection) -> None:
+        """Write one workflow step to the read model in one transaction, then send its mail.
+
+        The (referral, step) row in ``applied_step`` is written in the same transaction, so a
+        retried step finds it and writes nothing again.
+        """
+        with Session(self._engine, expire_on_commit=False) as session:
+            key = (projection.referral_id, projection.step_key)
+            if session.get(AppliedStep, key) is None:
+                try:
+                    _apply(session, projection)
+                    session.add(AppliedStep(referral_id=key[0], step_key=key[1]))
+                    session.commit()
+                except IntegrityError:
+                    # Another attempt of this same step committed first.
+                    session.rollback()
+                    if session.get(AppliedStep, key) is None:
+                        raise
+        deliver_pending(self._engine, self._sender, projection.referral_id)
+
+    @activity.defn(name="assign_link_worker")
+    def assign_link_worker(self, request: AssignmentRequest) -> Assignment:
+        """The least-loaded active link worker of the team that covers the practice."""
+        with Session(self._engine) as session:
+            practice = session.get(Practice, request.practice_ods)
+            if practice is None:
+                raise ApplicationError(
+                    f"practice {request.practice_ods} is not known", non_retryable=True
+                )
+            referral = session.get(Referral, request.referral_id)
+            open_caseload = (
+                select(func.count(col(Referral.id)))
+                .where(Referral.link_worker_id == LinkWorker.id)
+                .where(Referral.status != ReferralStatus.CLOSED)
+                .scalar_subquery()
+            )
+            workers = session.exec(
+                select(LinkWorker, open_caseload)
+                .where(LinkWorker.team_id == practice.team_id)
+                .where(col(LinkWorker.active).is_(True))
+                .order_by(open_caseload, col(LinkWorker.id))
+            ).all()
+            if not workers:
+                # Retried until someone joins the team: the referral waits rather than fails.
+                raise ApplicationError(f"team {practice.team_id} has no active link worker")
+            chosen = workers[0][0].id
+            if referral is not None and referral.link_worker_id:
+                chosen = referral.link_worker_id
+            leads = [worker.id for worker, _ in workers if worker.is_team_lead]
+            return Assignment(link_worker_id=chosen, team_lead_id=leads[0] if leads else chosen)
+
+
+def _apply(session: Session, projection: Projection) -> None:
+    referral = session.get(Referral, projection.referral_id)
+    if referral is None:
+        raise ApplicationError(
+            f"referral {projection.referral_id} has no row; it must be written before its "
+            "workflow starts",
+            non_retryable=True,
+        )
+    _update_summary(session, referral, projection)
+    _update_tasks(session, projection)
+    for state in projection.service_referrals:
+        _upsert_service_referral(session, projection.referral_id, state)
+    session.flush()
+    for outcome in projection.outcomes:
+        for measure in outcome.measures:
+            session.add(
+                OutcomeRecord(
+                    referral_id=projection.referral_id,
+                    checkpoint=outcome.checkpoint,
+                    instrument=measure.instrument,
+                    version=measure.version,
+                    answers=measure.answers,
+                    recorded_at=projection.at,
+                )
+            )
+        if outcome.missed:
+            session.add(
+                OutcomeRecord(
+                    referral_id=projection.referral_id,
+                    checkpoint=outcome.checkpoint,
+                    instrument="none",
+                    missed=True,
+                    recorded_at=projection.at,
+                )
+            )
+    session.add(
+        AuditEvent(
+            referral_id=projection.referral_id,
+            actor_kind=projection.actor.kind.value,
+            actor_id=projection.actor.id,
+            action=projection.action,
+            at=projection.at,
+            detail={"status": projection.status.value, **projection.detail},
+        )
+    )
+    session.flush()
+    for message in projection.messages:
+        queue_message(session, projection, message)
+
+
+def _update_summary(session: Session, referral: Referral, projection: Projection) -> None:
+    previous_worker = referral.link_worker_id
+    referral.status = projection.status
+    referral.closure_reason = projection.closure_reason
+    referral.link_worker_id = projection.link_worker_id
+    referral.updated_at = projection.at
+    if projection.need_codes is not None:
+        referral.need_codes = projection.need_codes
+    if projection.status == ReferralStatus.CLOSED:
+        referral.closed_at = projection.at
+    session.add(referral)
+    if previous_worker and previous_worker != projection.link_worker_id:
+        session.execute(
+            update(Task)
+            .where(col(Task.referral_id) == referral.id)
+            .where(col(Task.assignee_kind) == AssigneeKind.LINK_WORKER)
+            .where(col(Task.assignee_id) == previous_worker)
+            .where(col(Task.status) == TaskStatus.OPEN)
+            .values(assignee_id=projection.link_worker_id)
+        )
+
+
+def _update_tasks(session: Session, projection: Projection) -> None:
+    open_tasks = (
+        update(Task)
+        .where(col(Task.referral_id) == projection.referral_id)
+        .where(col(Task.status) == TaskStatus.OPEN)
+    )
+    for closure in projection.close_tasks:
+        query = open_tasks.where(col(Task.kind) == closure.kind)
+        if closure.subject_id is not None:
+            query = query.where(col(Task.subject_id) == closure.subject_id)
+        session.execute(query.values(status=closure.status, closed_at=projection.at))
+    if projection.cancel_open_tasks:
+        session.execute(open_tasks.values(status=TaskStatus.CANCELLED, closed_at=projection.at))
+    for spec in projection.open_tasks:
+        session.add(
+            Task(
+                referral_id=projection.referral_id,
+                step_key=projection.step_key,
+                created_at=projection.at,
+                **spec.model_dump(),
+            )
+        )
+
+
+def _upsert_service_referral(
+    session: Session, referral_id: UUID, state: ServiceReferralState
+) -> None:
+    fields = state.model_dump(exclude={"id"})
+    row = session.get(ServiceReferral, state.id) or ServiceReferral(
+        id=state.id, referral_id=referral_id, **fields
+    )
+    for field, value in fields.items():
+        setattr(row, field, value)
+    session.add(row)

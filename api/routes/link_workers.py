@@ -1,0 +1,246 @@
+"""What link workers do: work their task list and record each step of a referral."""
+
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlmodel import Session, col, select
+
+from api.deps import CurrentActor, SessionDep, TemporalDep
+from api.lookups import referral_or_404
+from api.schemas import (
+    AssessmentIn,
+    ConnectionIn,
+    ContactAttemptIn,
+    FollowUpIn,
+    LinkWorkerClosureIn,
+    Note,
+    ReassignmentIn,
+    TaskOut,
+)
+from api.steps import run_step
+from catalogue.tables import Service
+from domain.enums import AssigneeKind, ClosureReason, ReferralUpdate, TaskStatus
+from domain.messages import (
+    Assessment,
+    Closure,
+    Connection,
+    ContactAttempt,
+    FollowUpRecord,
+    Reassignment,
+    ReferralState,
+    ServiceChoice,
+)
+from domain.tables import LinkWorker, Practice, ReferralNote, Task
+
+router = APIRouter(tags=["link workers"])
+
+
+@router.get(
+    "/link-workers/{link_worker_id}/tasks",
+    response_model=list[TaskOut],
+    summary="A link worker's tasks, soonest due first",
+)
+def list_tasks(
+    link_worker_id: str,
+    session: SessionDep,
+    task_status: TaskStatus = Query(default=TaskStatus.OPEN, alias="status"),
+) -> list[TaskOut]:
+    worker = session.get(LinkWorker, link_worker_id)
+    if worker is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No link worker {link_worker_id}.")
+    kinds = [AssigneeKind.LINK_WORKER] + ([AssigneeKind.TEAM_LEAD] if worker.is_team_lead else [])
+    tasks = session.exec(
+        select(Task)
+        .where(Task.assignee_id == link_worker_id)
+        .where(col(Task.assignee_kind).in_(kinds))
+        .where(Task.status == task_status)
+        .order_by(col(Task.due_at).is_(None), col(Task.due_at), col(Task.id))
+    ).all()
+    return [TaskOut.model_validate(task, from_attributes=True) for task in tasks]
+
+
+def _keep_note(
+    session: Session, referral_id: UUID, kind: str, text: str | None, author: str
+) -> None:
+    # Written after the workflow accepted the step, so a rejected step leaves no note behind.
+    if text:
+        session.add(ReferralNote(referral_id=referral_id, kind=kind, text=text, author_id=author))
+        session.commit()
+
+
+@router.post(
+    "/referrals/{referral_id}/contact-attempts",
+    response_model=ReferralState,
+    summary="Record an attempt to contact the person",
+)
+async def record_contact_attempt(
+    referral_id: UUID,
+    attempt: ContactAttemptIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    actor: CurrentActor,
+) -> ReferralState:
+    referral_or_404(session, referral_id)
+    state = await run_step(
+        temporal,
+        referral_id,
+        ReferralUpdate.RECORD_CONTACT_ATTEMPT,
+        ContactAttempt(actor=actor, method=attempt.method, reached=attempt.reached),
+    )
+    _keep_note(session, referral_id, "contact_attempt", attempt.note, actor.id)
+    return state
+
+
+@router.post(
+    "/referrals/{referral_id}/assessment",
+    response_model=ReferralState,
+    summary="Record the 'what matters' conversation: needs, goals and baseline measures",
+)
+async def record_assessment(
+    referral_id: UUID,
+    assessment: AssessmentIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    actor: CurrentActor,
+) -> ReferralState:
+    referral_or_404(session, referral_id)
+    state = await run_step(
+        temporal,
+        referral_id,
+        ReferralUpdate.RECORD_ASSESSMENT,
+        Assessment(actor=actor, need_codes=assessment.need_codes, baseline=assessment.baseline),
+    )
+    for goal in assessment.goals:
+        _keep_note(session, referral_id, "goal", goal, actor.id)
+    return state
+
+
+@router.post(
+    "/referrals/{referral_id}/connections",
+    response_model=ReferralState,
+    summary="Send the referral to one or more community services",
+)
+async def connect_services(
+    referral_id: UUID,
+    connection: ConnectionIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    actor: CurrentActor,
+) -> ReferralState:
+    referral_or_404(session, referral_id)
+    choices = []
+    for service_id in connection.service_ids:
+        service = session.get(Service, service_id)
+        if service is None or service.status != "active":
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                f"service_ids: {service_id} is not an active service in the directory",
+            )
+        choices.append(
+            ServiceChoice(service_id=service.id, organisation_id=service.organization_id)
+        )
+    return await run_step(
+        temporal,
+        referral_id,
+        ReferralUpdate.CONNECT_SERVICES,
+        Connection(actor=actor, choices=choices),
+    )
+
+
+@router.post(
+    "/referrals/{referral_id}/follow-ups/{checkpoint}",
+    response_model=ReferralState,
+    summary="Record the measures at a follow-up checkpoint (1 at ~3 months, 2 at ~4 months)",
+)
+async def record_follow_up(
+    referral_id: UUID,
+    checkpoint: int,
+    follow_up: FollowUpIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    actor: CurrentActor,
+) -> ReferralState:
+    referral_or_404(session, referral_id)
+    return await run_step(
+        temporal,
+        referral_id,
+        ReferralUpdate.RECORD_FOLLOW_UP,
+        FollowUpRecord(actor=actor, checkpoint=checkpoint, measures=follow_up.measures),
+    )
+
+
+@router.post(
+    "/referrals/{referral_id}/close",
+    response_model=ReferralState,
+    summary="Close early: the person declined, is ineligible, or no suitable service exists",
+)
+async def close_referral(
+    referral_id: UUID,
+    closure: LinkWorkerClosureIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    actor: CurrentActor,
+) -> ReferralState:
+    referral_or_404(session, referral_id)
+    state = await run_step(
+        temporal, referral_id, ReferralUpdate.CLOSE, Closure(actor=actor, reason=closure.reason)
+    )
+    _keep_note(session, referral_id, f"closure_{closure.reason.value}", closure.note, actor.id)
+    return state
+
+
+@router.post(
+    "/referrals/{referral_id}/withdraw-consent",
+    response_model=ReferralState,
+    summary="The person withdrew consent: stop everything and tell everyone involved",
+)
+async def withdraw_consent(
+    referral_id: UUID,
+    body: Note,
+    session: SessionDep,
+    temporal: TemporalDep,
+    actor: CurrentActor,
+) -> ReferralState:
+    referral_or_404(session, referral_id)
+    state = await run_step(
+        temporal,
+        referral_id,
+        ReferralUpdate.CLOSE,
+        Closure(actor=actor, reason=ClosureReason.CONSENT_WITHDRAWN),
+    )
+    _keep_note(session, referral_id, "consent_withdrawn", body.note, actor.id)
+    return state
+
+
+@router.post(
+    "/referrals/{referral_id}/reassign",
+    response_model=ReferralState,
+    summary="Hand the referral to another link worker of the same team",
+)
+async def reassign(
+    referral_id: UUID,
+    reassignment: ReassignmentIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    actor: CurrentActor,
+) -> ReferralState:
+    referral = referral_or_404(session, referral_id)
+    practice = session.get(Practice, referral.practice_ods)
+    worker = session.get(LinkWorker, reassignment.link_worker_id)
+    if (
+        worker is None
+        or practice is None
+        or worker.team_id != practice.team_id
+        or not worker.active
+    ):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            f"link_worker_id: {reassignment.link_worker_id} is not an active link worker of "
+            "the team that covers this practice",
+        )
+    return await run_step(
+        temporal,
+        referral_id,
+        ReferralUpdate.REASSIGN,
+        Reassignment(actor=actor, link_worker_id=worker.id),
+    )

@@ -1,0 +1,98 @@
+"""What community organisations do: answer referrals to their services, confirm uptake."""
+
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from sqlmodel import col, select
+
+from api.deps import CurrentActor, SessionDep, TemporalDep
+from api.lookups import service_referral_or_404
+from api.schemas import OrganisationResponseIn, ServiceReferralOut, TaskOut, UptakeIn
+from api.steps import run_step
+from domain.enums import AssigneeKind, ReferralUpdate, ServiceReferralStatus, TaskStatus
+from domain.messages import OrganisationResponse, ReferralState, UptakeConfirmation
+from domain.tables import ServiceReferral, Task
+
+router = APIRouter(tags=["organisations"])
+
+
+@router.get(
+    "/organisations/{organisation_id}/service-referrals",
+    response_model=list[ServiceReferralOut],
+    summary="Referrals sent to this organisation's services",
+)
+def list_service_referrals(
+    organisation_id: str,
+    session: SessionDep,
+    referral_status: ServiceReferralStatus | None = Query(default=None, alias="status"),
+) -> list[ServiceReferralOut]:
+    query = select(ServiceReferral).where(ServiceReferral.organisation_id == organisation_id)
+    if referral_status is not None:
+        query = query.where(ServiceReferral.status == referral_status)
+    rows = session.exec(query.order_by(col(ServiceReferral.sent_at))).all()
+    return [ServiceReferralOut.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.get(
+    "/organisations/{organisation_id}/tasks",
+    response_model=list[TaskOut],
+    summary="This organisation's open tasks, soonest due first",
+)
+def list_organisation_tasks(organisation_id: str, session: SessionDep) -> list[TaskOut]:
+    tasks = session.exec(
+        select(Task)
+        .where(Task.assignee_kind == AssigneeKind.ORGANISATION)
+        .where(Task.assignee_id == organisation_id)
+        .where(Task.status == TaskStatus.OPEN)
+        .order_by(col(Task.due_at).is_(None), col(Task.due_at), col(Task.id))
+    ).all()
+    return [TaskOut.model_validate(task, from_attributes=True) for task in tasks]
+
+
+@router.post(
+    "/service-referrals/{service_referral_id}/response",
+    response_model=ReferralState,
+    summary="Accept or decline a referral to one of your services",
+)
+async def respond(
+    service_referral_id: UUID,
+    response: OrganisationResponseIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    actor: CurrentActor,
+) -> ReferralState:
+    service_referral = service_referral_or_404(session, service_referral_id)
+    return await run_step(
+        temporal,
+        service_referral.referral_id,
+        ReferralUpdate.RESPOND_TO_REFERRAL,
+        OrganisationResponse(
+            actor=actor,
+            service_referral_id=service_referral_id,
+            accepted=response.accepted,
+            reason_code=response.reason_code,
+        ),
+    )
+
+
+@router.post(
+    "/service-referrals/{service_referral_id}/uptake",
+    response_model=ReferralState,
+    summary="Confirm that the person started, or did not attend",
+)
+async def confirm_uptake(
+    service_referral_id: UUID,
+    uptake: UptakeIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    actor: CurrentActor,
+) -> ReferralState:
+    service_referral = service_referral_or_404(session, service_referral_id)
+    return await run_step(
+        temporal,
+        service_referral.referral_id,
+        ReferralUpdate.CONFIRM_UPTAKE,
+        UptakeConfirmation(
+            actor=actor, service_referral_id=service_referral_id, started=uptake.started
+        ),
+    )

@@ -1,0 +1,96 @@
+"""What GP practices do: refer a patient, and cancel a referral they made."""
+
+import logging
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, HTTPException, status
+from temporalio.service import RPCError
+
+from api.deps import CurrentActor, SessionDep, SettingsDep, TemporalDep
+from api.lookups import referral_or_404
+from api.schemas import ReferralCreated, ReferralSubmission
+from api.steps import run_step
+from domain.enums import REFERRAL_WORKFLOW, ClosureReason, ReferralStatus, ReferralUpdate
+from domain.messages import Closure, ReferralInput, ReferralState, workflow_id_for
+from domain.tables import Person, Practice, Referral
+
+router = APIRouter(tags=["practices"])
+log = logging.getLogger(__name__)
+
+
+@router.post(
+    "/referrals",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReferralCreated,
+    summary="Refer a patient to social prescribing",
+)
+async def submit_referral(
+    submission: ReferralSubmission,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+    actor: CurrentActor,
+) -> ReferralCreated:
+    if session.get(Practice, submission.practice_ods) is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            f"practice_ods: {submission.practice_ods} is not a practice served here; "
+            "check the ODS code",
+        )
+    referral_id = uuid4()
+    session.add(
+        Referral(
+            id=referral_id,
+            practice_ods=submission.practice_ods,
+            need_codes=submission.need_codes,
+        )
+    )
+    session.flush()
+    session.add(
+        Person(
+            referral_id=referral_id,
+            **submission.model_dump(exclude={"practice_ods", "need_codes", "consent_given"}),
+        )
+    )
+    session.flush()
+    workflow_id = workflow_id_for(referral_id)
+    # The row is committed only once the workflow exists: a failure in between leaves neither.
+    try:
+        await temporal.start_workflow(
+            REFERRAL_WORKFLOW,
+            ReferralInput(
+                referral_id=referral_id,
+                practice_ods=submission.practice_ods,
+                need_codes=submission.need_codes,
+                policy=settings.policy,
+            ),
+            id=workflow_id,
+            task_queue=settings.task_queue,
+        )
+    except RPCError as error:
+        session.rollback()
+        log.error("could not start workflow %s: %s", workflow_id, error.message)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "The referral could not be started and was not saved; send it again.",
+        ) from error
+    session.commit()
+    log.info("referral %s received from %s by %s", referral_id, submission.practice_ods, actor.id)
+    return ReferralCreated(id=referral_id, workflow_id=workflow_id, status=ReferralStatus.RECEIVED)
+
+
+@router.post(
+    "/referrals/{referral_id}/cancel",
+    response_model=ReferralState,
+    summary="The referring practice cancels its referral",
+)
+async def cancel_referral(
+    referral_id: UUID, session: SessionDep, temporal: TemporalDep, actor: CurrentActor
+) -> ReferralState:
+    referral_or_404(session, referral_id)
+    return await run_step(
+        temporal,
+        referral_id,
+        ReferralUpdate.CLOSE,
+        Closure(actor=actor, reason=ClosureReason.CANCELLED_BY_REFERRER),
+    )

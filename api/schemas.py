@@ -1,0 +1,181 @@
+"""Request and response bodies of the referral API."""
+
+import re
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+from nhs_number import is_valid as is_valid_nhs_number
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from domain.enums import (
+    AssigneeKind,
+    ClosureReason,
+    ContactMethod,
+    ReferralStatus,
+    ServiceReferralStatus,
+    TaskKind,
+    TaskStatus,
+)
+from domain.messages import Code, MeasureAnswers, ReferralState
+
+# The UK postcode shape (outward code, optional space, inward code), without the rarities
+# of BFPO and overseas territories.
+POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+
+
+class ReferralSubmission(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    practice_ods: Code = Field(examples=["A81001"])
+    nhs_number: str = Field(examples=["9434765919"], description="10 digits, spaces allowed.")
+    given_name: str = Field(min_length=1, max_length=100)
+    family_name: str = Field(min_length=1, max_length=100)
+    birth_date: date
+    postcode: str = Field(examples=["TS1 2AB"])
+    address: str | None = Field(default=None, max_length=500)
+    phone: str | None = Field(default=None, max_length=40)
+    email: EmailStr | None = None
+    reason: str = Field(min_length=1, max_length=4000, description="Why the GP refers.")
+    need_codes: list[Code] = Field(default=[], description="Taxonomy terms, if known already.")
+    consent_given: bool = Field(description="The person agreed to be referred.")
+
+    @field_validator("nhs_number")
+    @classmethod
+    def _valid_nhs_number(cls, value: str) -> str:
+        digits = value.replace(" ", "")
+        if not (digits.isdigit() and len(digits) == 10 and is_valid_nhs_number(digits)):
+            raise ValueError("must be a valid 10-digit NHS number (check digit included)")
+        return digits
+
+    @field_validator("birth_date")
+    @classmethod
+    def _born_in_the_past(cls, value: date) -> date:
+        if value >= date.today():
+            raise ValueError("must be a date in the past")
+        return value
+
+    @field_validator("postcode")
+    @classmethod
+    def _uk_postcode(cls, value: str) -> str:
+        normalised = value.upper().replace(" ", "")
+        if not POSTCODE.match(normalised):
+            raise ValueError("must be a UK postcode such as TS1 2AB")
+        return f"{normalised[:-3]} {normalised[-3:]}"
+
+    @field_validator("consent_given")
+    @classmethod
+    def _consented(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("the person must agree to the referral before it is sent")
+        return value
+
+
+class ReferralCreated(BaseModel):
+    id: UUID
+    workflow_id: str
+    status: ReferralStatus
+
+
+class Note(BaseModel):
+    note: str | None = Field(default=None, max_length=4000, description="Kept out of workflows.")
+
+
+class ContactAttemptIn(Note):
+    method: ContactMethod
+    reached: bool
+
+
+class AssessmentIn(BaseModel):
+    need_codes: list[Code] = Field(min_length=1)
+    goals: list[str] = Field(default=[], max_length=20)
+    baseline: list[MeasureAnswers] = []
+
+
+class ConnectionIn(BaseModel):
+    service_ids: list[Code] = Field(min_length=1, max_length=10)
+
+
+class OrganisationResponseIn(BaseModel):
+    accepted: bool
+    reason_code: Code | None = Field(default=None, examples=["no_capacity"])
+
+
+class UptakeIn(BaseModel):
+    started: bool
+
+
+class FollowUpIn(BaseModel):
+    measures: list[MeasureAnswers] = Field(min_length=1)
+
+
+class LinkWorkerClosureIn(Note):
+    reason: Literal[
+        ClosureReason.DECLINED, ClosureReason.INELIGIBLE, ClosureReason.NO_SUITABLE_SERVICE
+    ]
+
+
+class ReassignmentIn(BaseModel):
+    link_worker_id: Code
+
+
+class TaskOut(BaseModel):
+    id: int
+    referral_id: UUID
+    kind: TaskKind
+    assignee_kind: AssigneeKind
+    assignee_id: str
+    subject_id: str | None
+    status: TaskStatus
+    due_at: datetime | None
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class ServiceReferralOut(BaseModel):
+    id: UUID
+    referral_id: UUID
+    service_id: str
+    organisation_id: str
+    status: ServiceReferralStatus
+    sent_at: datetime
+    respond_by: datetime
+    responded_at: datetime | None
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    actor_kind: str
+    actor_id: str
+    action: str
+    detail: dict[str, object]
+
+
+class PersonOut(BaseModel):
+    nhs_number: str
+    given_name: str
+    family_name: str
+    birth_date: date
+    postcode: str
+
+
+class ReferralSummary(BaseModel):
+    id: UUID
+    practice_ods: str
+    status: ReferralStatus
+    closure_reason: ClosureReason | None
+    link_worker_id: str | None
+    need_codes: list[str]
+    created_at: datetime
+    updated_at: datetime | None
+    closed_at: datetime | None
+
+
+class ReferralDetail(ReferralSummary):
+    person: PersonOut
+    state: ReferralState | None = Field(
+        description="Where the workflow is now; null if Temporal could not be asked."
+    )
+    tasks: list[TaskOut]
+    service_referrals: list[ServiceReferralOut]
+    timeline: list[TimelineEntry]

@@ -1,0 +1,55 @@
+"""The Temporal worker: the referral workflow and the activities that write the read model."""
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.outbox import deliver_pending
+from activities.read_model import ReadModelActivities
+from activities.senders import LogSender, MessageSender
+from workflows.referral import ReferralWorkflow
+
+log = logging.getLogger(__name__)
+OUTBOX_RETRY_SECONDS = 30.0
+
+
+def build_worker(
+    client: Client,
+    task_queue: str,
+    engine: Engine,
+    sender: MessageSender | None = None,
+    executor: ThreadPoolExecutor | None = None,
+) -> Worker:
+    read_model = ReadModelActivities(engine, sender)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ReferralWorkflow],
+        activities=[read_model.apply_projection, read_model.assign_link_worker],
+        activity_executor=executor or ThreadPoolExecutor(max_workers=8),
+    )
+
+
+async def retry_outbox_forever(engine: Engine, sender: MessageSender) -> None:
+    """Steps send their own mail; this picks up what a failed send left behind."""
+    while True:
+        await asyncio.sleep(OUTBOX_RETRY_SECONDS)
+        try:
+            await asyncio.to_thread(deliver_pending, engine, sender)
+        except Exception:
+            log.exception("outbox retry failed; trying again in %.0fs", OUTBOX_RETRY_SECONDS)
+
+
+async def run_worker(client: Client, task_queue: str, engine: Engine) -> None:
+    sender = LogSender()
+    retry = asyncio.create_task(retry_outbox_forever(engine, sender))
+    try:
+        async with build_worker(client, task_queue, engine, sender):
+            log.info("worker polling task queue %s", task_queue)
+            await asyncio.Event().wait()
+    finally:
+        retry.cancel()

@@ -1,0 +1,211 @@
+"""Drives referrals through the real API, worker and Temporal server, as the people would."""
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import httpx
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+from temporalio.client import WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain.messages import ReferralState, workflow_id_for
+from domain.tables import OutboxMessage, OutcomeRecord, Task
+from socialrx.worker import build_worker
+
+LINK_WORKER = "link_worker:lw-amira"
+PRACTICE = "practice:A81001"
+# Valid NHS numbers (correct check digit) reserved for testing.
+NHS_NUMBERS = itertools.cycle(["9434765919", "9434765870", "9434765862", "9434765854"])
+SWEMWBS_BASELINE = {"instrument": "swemwbs", "answers": {f"item{i}": 2 for i in range(1, 8)}}
+SWEMWBS_LATER = {"instrument": "swemwbs", "answers": {f"item{i}": 4 for i in range(1, 8)}}
+
+
+def person(nhs_number: str | None = None, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "practice_ods": "A81001",
+        "nhs_number": nhs_number or next(NHS_NUMBERS),
+        "given_name": "Marigold",
+        "family_name": "Featherstonehaugh",
+        "birth_date": "1948-03-14",
+        "postcode": "MB3 7QX",
+        "address": "14 Quillfeather Lane, Millbrook",
+        "phone": "07700 900461",
+        "email": "marigold@example.org",
+        "reason": "Widowed last spring, rarely leaves the house, low mood",
+        "need_codes": ["sp-social-groups"],
+        "consent_given": True,
+    }
+    return body | overrides
+
+
+@dataclass
+class Driver:
+    http: httpx.AsyncClient
+    env: WorkflowEnvironment
+    engine: Engine
+    task_queue: str
+    submitted: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    _worker: Worker | None = None
+    _worker_run: "asyncio.Task[None] | None" = None
+
+    # --- the worker ---------------------------------------------------------------------
+
+    async def start_worker(self) -> None:
+        self._worker = build_worker(self.env.client, self.task_queue, self.engine)
+        self._worker_run = asyncio.create_task(self._worker.run())
+
+    async def stop_worker(self) -> None:
+        assert self._worker is not None and self._worker_run is not None
+        await self._worker.shutdown()
+        await self._worker_run
+        self._worker = self._worker_run = None
+
+    # --- steps --------------------------------------------------------------------------
+
+    async def submit(self, **overrides: Any) -> UUID:
+        body = person(**overrides)
+        response = await self.http.post("/referrals", json=body, headers={"X-Actor": PRACTICE})
+        assert response.status_code == 201, response.text
+        referral_id = UUID(response.json()["id"])
+        self.submitted[referral_id] = body
+        await self.wait_for_status(referral_id, "assigned")
+        return referral_id
+
+    async def post(
+        self, path: str, body: dict[str, Any], actor: str = LINK_WORKER, expect: int = 200
+    ) -> dict[str, Any]:
+        response = await self.http.post(path, json=body, headers={"X-Actor": actor})
+        assert response.status_code == expect, f"{path}: {response.status_code} {response.text}"
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def contact(self, referral_id: UUID, reached: bool = True, **kw: Any) -> dict[str, Any]:
+        note = f"Left a message for the person (attempt note {len(self.notes)})"
+        self.notes.append(note)
+        body = {"method": "phone", "reached": reached, "note": note}
+        return await self.post(f"/referrals/{referral_id}/contact-attempts", body, **kw)
+
+    async def assess(self, referral_id: UUID, **kw: Any) -> dict[str, Any]:
+        goal = "Walk to the allotment with Quillfeather neighbours"
+        self.notes.append(goal)
+        body = {
+            "need_codes": ["sp-social-groups", "sp-physical-activity"],
+            "goals": [goal],
+            "baseline": [SWEMWBS_BASELINE],
+        }
+        return await self.post(f"/referrals/{referral_id}/assessment", body, **kw)
+
+    async def connect(self, referral_id: UUID, *service_ids: str, **kw: Any) -> list[str]:
+        state = await self.post(
+            f"/referrals/{referral_id}/connections", {"service_ids": list(service_ids)}, **kw
+        )
+        if "service_referrals" not in state:
+            return []
+        return [s["id"] for s in state["service_referrals"] if s["service_id"] in service_ids]
+
+    async def respond(
+        self, service_referral_id: str, organisation: str, accepted: bool = True, **kw: Any
+    ) -> dict[str, Any]:
+        return await self.post(
+            f"/service-referrals/{service_referral_id}/response",
+            {"accepted": accepted},
+            actor=f"organisation:{organisation}",
+            **kw,
+        )
+
+    async def uptake(
+        self, service_referral_id: str, organisation: str, started: bool = True, **kw: Any
+    ) -> dict[str, Any]:
+        return await self.post(
+            f"/service-referrals/{service_referral_id}/uptake",
+            {"started": started},
+            actor=f"organisation:{organisation}",
+            **kw,
+        )
+
+    async def follow_up(self, referral_id: UUID, checkpoint: int, **kw: Any) -> dict[str, Any]:
+        return await self.post(
+            f"/referrals/{referral_id}/follow-ups/{checkpoint}", {"measures": [SWEMWBS_LATER]}, **kw
+        )
+
+    # --- observing ----------------------------------------------------------------------
+
+    async def skip(self, duration: timedelta) -> None:
+        await self.env.sleep(duration)
+
+    async def detail(self, referral_id: UUID) -> dict[str, Any]:
+        response = await self.http.get(f"/referrals/{referral_id}")
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def wait_for_status(self, referral_id: UUID, status: str, tries: int = 200) -> None:
+        """Projections land asynchronously after system steps (timers, start-up)."""
+        for _ in range(tries):
+            summary = (await self.detail(referral_id))["status"]
+            if summary == status:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"referral {referral_id} stayed {summary}, never became {status}")
+
+    async def wait_closed(self, referral_id: UUID) -> dict[str, Any]:
+        handle = self.env.client.get_workflow_handle(
+            workflow_id_for(referral_id), result_type=ReferralState
+        )
+        result = await asyncio.wait_for(handle.result(), timeout=60)
+        await self.wait_for_status(referral_id, "closed")
+        return result.model_dump(mode="json")
+
+    def tasks(self, referral_id: UUID) -> list[Task]:
+        with Session(self.engine) as session:
+            return list(
+                session.exec(
+                    select(Task).where(Task.referral_id == referral_id).order_by(col(Task.id))
+                ).all()
+            )
+
+    def outbox(self, referral_id: UUID) -> list[OutboxMessage]:
+        with Session(self.engine) as session:
+            return list(
+                session.exec(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.referral_id == referral_id)
+                    .order_by(col(OutboxMessage.id))
+                ).all()
+            )
+
+    def outcomes(self, referral_id: UUID) -> list[OutcomeRecord]:
+        with Session(self.engine) as session:
+            return list(
+                session.exec(select(OutcomeRecord).where(OutcomeRecord.referral_id == referral_id))
+            )
+
+    async def histories(self) -> dict[UUID, WorkflowHistory]:
+        return {
+            referral_id: await self.env.client.get_workflow_handle(
+                workflow_id_for(referral_id)
+            ).fetch_history()
+            for referral_id in self.submitted
+        }
+
+    def personal_details(self) -> list[str]:
+        details = list(self.notes)
+        for body in self.submitted.values():
+            details += [
+                body["given_name"],
+                body["family_name"],
+                body["nhs_number"],
+                body["postcode"],
+                body["address"],
+                body["phone"],
+                body["email"],
+                body["reason"],
+            ]
+        return details

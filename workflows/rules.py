@@ -1,0 +1,206 @@
+"""Which human step is legal when: the checks behind every update validator.
+
+Each check reads the referral's state and raises ``IllegalStep`` with a message that tells
+the person what to do instead. They never change state, so a rejected step writes nothing.
+"""
+
+from temporalio.exceptions import ApplicationError
+
+from domain.enums import (
+    ILLEGAL_STEP,
+    ActorKind,
+    CheckpointStatus,
+    ClosureReason,
+    ReferralStatus,
+    ServiceReferralStatus,
+)
+from domain.messages import (
+    Actor,
+    Assessment,
+    Closure,
+    Connection,
+    ContactAttempt,
+    FollowUpRecord,
+    OrganisationResponse,
+    Reassignment,
+    ReferralState,
+    ServiceReferralState,
+    UptakeConfirmation,
+)
+
+LIVE_SERVICE_REFERRAL = (
+    ServiceReferralStatus.PENDING,
+    ServiceReferralStatus.ACCEPTED,
+    ServiceReferralStatus.STARTED,
+)
+
+# Who may end a referral early, and in which states.
+CLOSABLE_BY_STEP: dict[ClosureReason, tuple[ReferralStatus, ...]] = {
+    ClosureReason.DECLINED: (
+        ReferralStatus.ASSIGNED,
+        ReferralStatus.CONTACTING,
+        ReferralStatus.ASSESSED,
+        ReferralStatus.CONNECTING,
+    ),
+    ClosureReason.INELIGIBLE: (
+        ReferralStatus.ASSIGNED,
+        ReferralStatus.CONTACTING,
+        ReferralStatus.ASSESSED,
+    ),
+    ClosureReason.NO_SUITABLE_SERVICE: (ReferralStatus.ASSESSED, ReferralStatus.CONNECTING),
+    ClosureReason.CONSENT_WITHDRAWN: tuple(s for s in ReferralStatus if s != ReferralStatus.CLOSED),
+    ClosureReason.CANCELLED_BY_REFERRER: tuple(
+        s for s in ReferralStatus if s != ReferralStatus.CLOSED
+    ),
+}
+
+# Ending a referral against the person's or the GP's wishes is theirs to say, not an
+# organisation's.
+CLOSABLE_BY: dict[ClosureReason, tuple[ActorKind, ...]] = {
+    ClosureReason.CONSENT_WITHDRAWN: (
+        ActorKind.PRACTICE,
+        ActorKind.LINK_WORKER,
+        ActorKind.ADMIN,
+        ActorKind.SYSTEM,
+    ),
+    ClosureReason.CANCELLED_BY_REFERRER: (ActorKind.PRACTICE, ActorKind.ADMIN, ActorKind.SYSTEM),
+}
+
+
+class IllegalStep(ApplicationError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type=ILLEGAL_STEP, non_retryable=True)
+
+
+def _require_open(state: ReferralState) -> None:
+    if state.status == ReferralStatus.CLOSED:
+        reason = state.closure_reason.value if state.closure_reason else "closed"
+        raise IllegalStep(f"This referral is closed ({reason}); no further steps can be recorded.")
+
+
+def _require_link_worker_assigned(state: ReferralState) -> None:
+    if state.link_worker_id is None:
+        raise IllegalStep("No link worker is assigned yet; try again in a moment.")
+
+
+def contact_made(state: ReferralState) -> bool:
+    return any(attempt.reached for attempt in state.contact_attempts)
+
+
+def check_reassignment(state: ReferralState, step: Reassignment) -> None:
+    _require_open(state)
+    _require_link_worker_assigned(state)
+    if step.link_worker_id == state.link_worker_id:
+        raise IllegalStep(f"The referral is already assigned to {step.link_worker_id}.")
+
+
+def check_contact_attempt(state: ReferralState, step: ContactAttempt) -> None:
+    _require_open(state)
+    _require_link_worker_assigned(state)
+    if contact_made(state):
+        raise IllegalStep(
+            "Contact has already been made; record the 'what matters' conversation next."
+        )
+
+
+def check_assessment(state: ReferralState, step: Assessment) -> None:
+    _require_open(state)
+    if not contact_made(state):
+        raise IllegalStep(
+            "The person has not been reached yet; record a successful contact attempt before "
+            "the 'what matters' conversation."
+        )
+    if state.assessed:
+        raise IllegalStep("The 'what matters' conversation is already recorded.")
+
+
+def check_connection(state: ReferralState, step: Connection) -> None:
+    _require_open(state)
+    if not state.assessed:
+        raise IllegalStep(
+            "Record the 'what matters' conversation before connecting the person to a service."
+        )
+    if state.status == ReferralStatus.FOLLOW_UP:
+        raise IllegalStep("The referral is in follow-up; new services can no longer be added.")
+    chosen = [choice.service_id for choice in step.choices]
+    if len(set(chosen)) != len(chosen):
+        raise IllegalStep("The same service is chosen twice; choose each service once.")
+    live = {s.service_id for s in state.service_referrals if s.status in LIVE_SERVICE_REFERRAL}
+    already = sorted(live.intersection(chosen))
+    if already:
+        raise IllegalStep(f"Already referred to {', '.join(already)} and awaiting or active there.")
+
+
+def _service_referral_for(
+    state: ReferralState, service_referral_id: object, actor: Actor
+) -> ServiceReferralState:
+    if not state.service_referrals:
+        raise IllegalStep(
+            "No service has been chosen for this referral yet; the link worker must connect "
+            "it to a service first."
+        )
+    found = next((s for s in state.service_referrals if s.id == service_referral_id), None)
+    if found is None:
+        raise IllegalStep(f"No service referral {service_referral_id} belongs to this referral.")
+    if actor.kind == ActorKind.ORGANISATION and actor.id != found.organisation_id:
+        raise IllegalStep("This service referral was sent to another organisation.")
+    return found
+
+
+def check_organisation_response(state: ReferralState, step: OrganisationResponse) -> None:
+    _require_open(state)
+    service_referral = _service_referral_for(state, step.service_referral_id, step.actor)
+    if service_referral.status != ServiceReferralStatus.PENDING:
+        raise IllegalStep(
+            f"This service referral is already {service_referral.status.value}; "
+            "it can only be accepted or declined while pending."
+        )
+
+
+def check_uptake(state: ReferralState, step: UptakeConfirmation) -> None:
+    _require_open(state)
+    service_referral = _service_referral_for(state, step.service_referral_id, step.actor)
+    if service_referral.status == ServiceReferralStatus.PENDING:
+        raise IllegalStep("Accept the referral before confirming whether the person started.")
+    if service_referral.status != ServiceReferralStatus.ACCEPTED:
+        raise IllegalStep(
+            f"This service referral is {service_referral.status.value}; uptake can only be "
+            "confirmed once, after it was accepted."
+        )
+
+
+def check_follow_up(state: ReferralState, step: FollowUpRecord) -> None:
+    _require_open(state)
+    checkpoint = next((c for c in state.checkpoints if c.number == step.checkpoint), None)
+    if checkpoint is None:
+        raise IllegalStep(
+            f"There is no follow-up checkpoint {step.checkpoint}; checkpoints are scheduled "
+            "once the person has started a service."
+        )
+    if checkpoint.status == CheckpointStatus.SCHEDULED:
+        raise IllegalStep(
+            f"Follow-up checkpoint {step.checkpoint} opens at {checkpoint.opens_at.isoformat()}."
+        )
+    if checkpoint.status != CheckpointStatus.OPEN:
+        raise IllegalStep(
+            f"Follow-up checkpoint {step.checkpoint} is already {checkpoint.status.value}."
+        )
+
+
+def check_closure(state: ReferralState, step: Closure) -> None:
+    _require_open(state)
+    allowed_states = CLOSABLE_BY_STEP.get(step.reason)
+    if allowed_states is None:
+        raise IllegalStep(
+            f"A referral is closed as {step.reason.value} by the system, not by hand."
+        )
+    if state.status not in allowed_states:
+        allowed = ", ".join(s.value for s in allowed_states)
+        raise IllegalStep(
+            f"A referral that is {state.status.value} cannot be closed as {step.reason.value}; "
+            f"that is possible only when it is {allowed}."
+        )
+    permitted = CLOSABLE_BY.get(step.reason)
+    if permitted is not None and step.actor.kind not in permitted:
+        who = " or ".join(kind.value for kind in permitted if kind != ActorKind.SYSTEM)
+        raise IllegalStep(f"Only the {who} can close a referral as {step.reason.value}.")
