@@ -5,7 +5,12 @@ from uuid import UUID
 
 from fastapi import HTTPException, status
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -25,7 +30,7 @@ async def run_step(
             raise HTTPException(status.HTTP_409_CONFLICT, cause.message) from error
         raise
     except RPCError as error:
-        raise _http_error_for(error) from error
+        raise await _http_error_for(handle, error) from error
     return result
 
 
@@ -38,14 +43,20 @@ async def current_state(client: Client, referral_id: UUID) -> ReferralState | No
     return state
 
 
-def _http_error_for(error: RPCError) -> HTTPException:
-    if error.status == RPCStatusCode.NOT_FOUND:
-        if "completed" in error.message.lower():
-            return HTTPException(
-                status.HTTP_409_CONFLICT,
-                "This referral is closed; no further steps can be recorded.",
-            )
-        return HTTPException(status.HTTP_404_NOT_FOUND, "No running process for this referral.")
+async def _http_error_for(handle: WorkflowHandle[Any, Any], error: RPCError) -> HTTPException:
+    if error.status != RPCStatusCode.NOT_FOUND:
+        return HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "The workflow service did not answer; try again."
+        )
+    # Servers word "that workflow has finished" differently; asking is the reliable way.
+    try:
+        running = (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    except RPCError:
+        return HTTPException(status.HTTP_404_NOT_FOUND, "No process runs for this referral.")
+    if running:
+        return HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "The workflow service did not answer; try again."
+        )
     return HTTPException(
-        status.HTTP_503_SERVICE_UNAVAILABLE, "The workflow service did not answer; try again."
+        status.HTTP_409_CONFLICT, "This referral is closed; no further steps can be recorded."
     )

@@ -23,6 +23,7 @@ def build_worker(
     engine: Engine,
     sender: MessageSender | None = None,
     executor: ThreadPoolExecutor | None = None,
+    max_cached_workflows: int = 1000,
 ) -> Worker:
     read_model = ReadModelActivities(engine, sender)
     return Worker(
@@ -31,6 +32,7 @@ def build_worker(
         workflows=[ReferralWorkflow],
         activities=[read_model.apply_projection, read_model.assign_link_worker],
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),
+        max_cached_workflows=max_cached_workflows,
     )
 
 

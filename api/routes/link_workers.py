@@ -133,7 +133,7 @@ async def connect_services(
         service = session.get(Service, service_id)
         if service is None or service.status != "active":
             raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
                 f"service_ids: {service_id} is not an active service in the directory",
             )
         choices.append(
@@ -234,7 +234,7 @@ async def reassign(
         or not worker.active
     ):
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"link_worker_id: {reassignment.link_worker_id} is not an active link worker of "
             "the team that covers this practice",
         )

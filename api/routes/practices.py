@@ -33,7 +33,7 @@ async def submit_referral(
 ) -> ReferralCreated:
     if session.get(Practice, submission.practice_ods) is None:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"practice_ods: {submission.practice_ods} is not a practice served here; "
             "check the ODS code",
         )

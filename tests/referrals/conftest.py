@@ -2,6 +2,8 @@
 real database, with the demo team and a small directory loaded."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from uuid import uuid4
 
 import httpx
@@ -12,11 +14,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from catalogue.tables import Organization, Service
+from domain.policy import ReferralPolicy
 from socialrx.demo import load_demo_people
 from socialrx.settings import Settings
 from tests.history_text import history_text, personal_details_in
 from tests.referrals.driver import Driver
-from tests.temporal_env import start_time_skipping
+from tests.temporal_env import start_dev_server, start_time_skipping
 
 DIRECTORY = [
     Organization(id="org-walkers", name="Millbrook Walkers"),
@@ -43,18 +46,22 @@ def load_directory_and_people(engine: Engine) -> None:
         session.commit()
 
 
-@pytest.fixture
-async def driver(
-    time_skipping_env: WorkflowEnvironment, engine: Engine, settings: Settings
+@asynccontextmanager
+async def running_system(
+    env: WorkflowEnvironment, engine: Engine, settings: Settings, cache_workflows: bool
 ) -> AsyncIterator[Driver]:
     load_directory_and_people(engine)
     task_queue = f"referrals-{uuid4()}"
-    app = create_app(
-        settings.model_copy(update={"task_queue": task_queue}), time_skipping_env.client
-    )
+    app = create_app(settings.model_copy(update={"task_queue": task_queue}), env.client)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://socialrx.test") as http:
-        driver = Driver(http=http, env=time_skipping_env, engine=engine, task_queue=task_queue)
+        driver = Driver(
+            http=http,
+            env=env,
+            engine=engine,
+            task_queue=task_queue,
+            cache_workflows=cache_workflows,
+        )
         await driver.start_worker()
         try:
             yield driver
@@ -63,4 +70,41 @@ async def driver(
                 leaked = personal_details_in(history_text(history), driver.personal_details())
                 assert not leaked, f"history of {referral_id} holds personal data: {leaked}"
         finally:
-            await driver.stop_worker()
+            await driver.terminate_open_referrals()
+            if driver.worker_running:
+                await driver.stop_worker()
+
+
+@pytest.fixture
+async def driver(
+    time_skipping_env: WorkflowEnvironment, engine: Engine, settings: Settings
+) -> AsyncIterator[Driver]:
+    async with running_system(time_skipping_env, engine, settings, False) as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await start_dev_server()
+    yield env
+    await env.shutdown()
+
+
+# Deadlines compressed to seconds, for tests that run on the real dev server's clock.
+COMPRESSED = ReferralPolicy(
+    first_contact_due=timedelta(seconds=30),
+    first_contact_in_working_days=False,
+    organisation_reminder_after=timedelta(seconds=30),
+    organisation_response_due=timedelta(seconds=60),
+    follow_up_checkpoints=[timedelta(seconds=2), timedelta(seconds=4)],
+    follow_up_window=timedelta(seconds=1),
+)
+
+
+@pytest.fixture
+async def dev_driver(
+    dev_server_env: WorkflowEnvironment, engine: Engine, settings: Settings
+) -> AsyncIterator[Driver]:
+    compressed = settings.model_copy(update={"policy": COMPRESSED})
+    async with running_system(dev_server_env, engine, compressed, True) as driver:
+        yield driver

@@ -10,7 +10,7 @@ from uuid import UUID
 import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from temporalio.client import WorkflowHistory
+from temporalio.client import WorkflowExecutionStatus, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -26,10 +26,10 @@ SWEMWBS_BASELINE = {"instrument": "swemwbs", "answers": {f"item{i}": 2 for i in 
 SWEMWBS_LATER = {"instrument": "swemwbs", "answers": {f"item{i}": 4 for i in range(1, 8)}}
 
 
-def person(nhs_number: str | None = None, **overrides: Any) -> dict[str, Any]:
+def person(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "practice_ods": "A81001",
-        "nhs_number": nhs_number or next(NHS_NUMBERS),
+        "nhs_number": next(NHS_NUMBERS),
         "given_name": "Marigold",
         "family_name": "Featherstonehaugh",
         "birth_date": "1948-03-14",
@@ -52,20 +52,45 @@ class Driver:
     task_queue: str
     submitted: dict[UUID, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # The time-skipping server never moves a task off a stopped worker's sticky queue, so
+    # there each workflow task replays the whole history instead: a determinism check too.
+    cache_workflows: bool = True
     _worker: Worker | None = None
     _worker_run: "asyncio.Task[None] | None" = None
 
     # --- the worker ---------------------------------------------------------------------
 
     async def start_worker(self) -> None:
-        self._worker = build_worker(self.env.client, self.task_queue, self.engine)
+        self._worker = build_worker(
+            self.env.client,
+            self.task_queue,
+            self.engine,
+            max_cached_workflows=1000 if self.cache_workflows else 0,
+        )
         self._worker_run = asyncio.create_task(self._worker.run())
+
+    @property
+    def worker_running(self) -> bool:
+        return self._worker is not None
 
     async def stop_worker(self) -> None:
         assert self._worker is not None and self._worker_run is not None
         await self._worker.shutdown()
         await self._worker_run
         self._worker = self._worker_run = None
+
+    async def terminate_open_referrals(self) -> None:
+        """The time-skipping server is shared by the session and cannot skip time while a
+        workflow of a finished test waits for a worker that is gone."""
+        for referral_id in self.submitted:
+            handle = self.env.client.get_workflow_handle(workflow_id_for(referral_id))
+            if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+                await handle.terminate(reason="test finished")
+
+    async def restart_worker(self) -> None:
+        """A new worker has no cached workflows: it must rebuild each from its history."""
+        await self.stop_worker()
+        await self.start_worker()
 
     # --- steps --------------------------------------------------------------------------
 
@@ -162,6 +187,15 @@ class Driver:
         result = await asyncio.wait_for(handle.result(), timeout=60)
         await self.wait_for_status(referral_id, "closed")
         return result.model_dump(mode="json")
+
+    async def wait_for_task(
+        self, referral_id: UUID, kind: str, status: str = "open", tries: int = 200
+    ) -> None:
+        for _ in range(tries):
+            if any(t.kind == kind and t.status == status for t in self.tasks(referral_id)):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no {status} {kind} task appeared for referral {referral_id}")
 
     def tasks(self, referral_id: UUID) -> list[Task]:
         with Session(self.engine) as session:

@@ -1,0 +1,184 @@
+"""(j) An illegal step answers 409 with a reason, and changes nothing anywhere."""
+
+from typing import Any
+from uuid import UUID
+
+from sqlmodel import Session, func, select
+
+from domain.tables import AuditEvent, OutboxMessage, ReferralNote, Task
+from tests.referrals.driver import LINK_WORKER, Driver, person
+
+
+def footprint(driver: Driver, referral_id: UUID) -> dict[str, Any]:
+    with Session(driver.engine) as session:
+        return {
+            table.__name__: session.exec(
+                select(func.count()).select_from(table).where(table.referral_id == referral_id)
+            ).one()
+            for table in (AuditEvent, Task, OutboxMessage, ReferralNote)
+        }
+
+
+async def assert_rejected(
+    driver: Driver,
+    referral_id: UUID,
+    path: str,
+    body: dict[str, Any],
+    reason: str,
+    actor: str = LINK_WORKER,
+) -> None:
+    before_state = (await driver.detail(referral_id))["state"]
+    before = footprint(driver, referral_id)
+    response = await driver.http.post(path, json=body, headers={"X-Actor": actor})
+    assert response.status_code == 409, response.text
+    assert reason in response.json()["detail"]
+    assert (await driver.detail(referral_id))["state"] == before_state
+    assert footprint(driver, referral_id) == before
+
+
+async def test_uptake_before_any_service_is_chosen_is_refused(driver: Driver) -> None:
+    referral_id = await driver.submit()
+    await driver.contact(referral_id)
+    await driver.assess(referral_id)
+    other_id = await driver.submit(nhs_number="9434765870")
+    await driver.contact(other_id)
+    await driver.assess(other_id)
+    (walks,) = await driver.connect(other_id, "svc-health-walks")
+    # Uptake is only possible for a service referral of this referral.
+    await assert_rejected(
+        driver,
+        referral_id,
+        f"/referrals/{referral_id}/assessment",
+        {"need_codes": ["sp-arts"]},
+        "already recorded",
+    )
+    response = await driver.http.post(
+        f"/service-referrals/{walks}/uptake",
+        json={"started": True},
+        headers={"X-Actor": "organisation:org-walkers"},
+    )
+    assert response.status_code == 409
+    assert "Accept the referral" in response.json()["detail"]
+
+
+async def test_steps_out_of_order_are_refused_with_what_to_do(driver: Driver) -> None:
+    referral_id = await driver.submit()
+    await assert_rejected(
+        driver,
+        referral_id,
+        f"/referrals/{referral_id}/assessment",
+        {"need_codes": ["sp-arts"], "goals": ["paint again"]},
+        "record a successful contact attempt",
+    )
+    await driver.contact(referral_id)
+    await assert_rejected(
+        driver,
+        referral_id,
+        f"/referrals/{referral_id}/connections",
+        {"service_ids": ["svc-health-walks"]},
+        "Record the 'what matters' conversation before",
+    )
+    await assert_rejected(
+        driver,
+        referral_id,
+        f"/referrals/{referral_id}/contact-attempts",
+        {"method": "phone", "reached": True, "note": "second call"},
+        "Contact has already been made",
+    )
+    await assert_rejected(
+        driver,
+        referral_id,
+        f"/referrals/{referral_id}/follow-ups/1",
+        {"measures": [{"instrument": "swemwbs", "answers": {"item1": 3}}]},
+        "no follow-up checkpoint 1",
+    )
+    await assert_rejected(
+        driver,
+        referral_id,
+        f"/referrals/{referral_id}/close",
+        {"reason": "no_suitable_service"},
+        "cannot be closed as no_suitable_service",
+    )
+
+
+async def test_organisation_cannot_answer_for_another(driver: Driver) -> None:
+    referral_id = await driver.submit()
+    await driver.contact(referral_id)
+    await driver.assess(referral_id)
+    (walks,) = await driver.connect(referral_id, "svc-health-walks")
+    before = footprint(driver, referral_id)
+    await driver.respond(walks, "org-clay", accepted=False, expect=409)
+    assert footprint(driver, referral_id) == before
+    await driver.respond(walks, "org-walkers", accepted=True)
+    await driver.respond(walks, "org-walkers", accepted=True, expect=409)
+    await assert_rejected(
+        driver,
+        referral_id,
+        f"/referrals/{referral_id}/connections",
+        {"service_ids": ["svc-health-walks"]},
+        "Already referred to svc-health-walks",
+    )
+
+
+async def test_organisation_cannot_cancel_on_the_practices_behalf(driver: Driver) -> None:
+    referral_id = await driver.submit()
+    await assert_rejected(
+        driver,
+        referral_id,
+        f"/referrals/{referral_id}/cancel",
+        {},
+        "Only the practice or admin can close a referral as cancelled_by_referrer",
+        actor="organisation:org-walkers",
+    )
+
+
+async def test_a_closed_referral_refuses_every_step(driver: Driver) -> None:
+    referral_id = await driver.submit()
+    await driver.post(f"/referrals/{referral_id}/cancel", {}, actor="practice:A81001")
+    await driver.wait_closed(referral_id)
+    response = await driver.http.post(
+        f"/referrals/{referral_id}/contact-attempts",
+        json={"method": "letter", "reached": False},
+        headers={"X-Actor": LINK_WORKER},
+    )
+    assert response.status_code == 409, response.text
+    assert "closed" in response.json()["detail"]
+
+
+async def test_unknown_referral_and_bad_input_are_client_errors(driver: Driver) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"
+    response = await driver.http.post(
+        f"/referrals/{missing}/contact-attempts", json={"method": "phone", "reached": True}
+    )
+    assert response.status_code == 404
+    referral_id = await driver.submit()
+    response = await driver.http.post(
+        f"/referrals/{referral_id}/contact-attempts", json={"method": "carrier pigeon"}
+    )
+    assert response.status_code == 422
+    fields = {tuple(error["loc"]) for error in response.json()["detail"]}
+    assert fields == {("body", "method"), ("body", "reached")}
+    response = await driver.http.post(
+        f"/referrals/{referral_id}/connections", json={"service_ids": ["svc-old-hall"]}
+    )
+    assert response.status_code == 422
+    assert "svc-old-hall is not an active service" in response.json()["detail"]
+
+
+async def test_submission_errors_name_the_field_and_save_nothing(driver: Driver) -> None:
+    cases: dict[str, dict[str, object]] = {
+        "nhs_number": {"nhs_number": "1234567890"},
+        "birth_date": {"birth_date": "2999-01-01"},
+        "postcode": {"postcode": "NOT A POSTCODE"},
+        "consent_given": {"consent_given": False},
+        "reason": {"reason": ""},
+    }
+    for field, override in cases.items():
+        response = await driver.http.post("/referrals", json=person(**override))
+        assert response.status_code == 422, field
+        assert [e["loc"][-1] for e in response.json()["detail"]] == [field]
+    response = await driver.http.post("/referrals", json=person(practice_ods="Z99999"))
+    assert response.status_code == 422
+    assert "practice_ods" in response.json()["detail"]
+    with Session(driver.engine) as session:
+        assert session.exec(select(func.count()).select_from(AuditEvent)).one() == 0
