@@ -21,7 +21,8 @@ from socialrx.worker import build_worker
 LINK_WORKER = "link_worker:lw-amira"
 PRACTICE = "practice:A81001"
 # Valid NHS numbers (correct check digit) reserved for testing.
-NHS_NUMBERS = itertools.cycle(["9434765919", "9434765870", "9434765862", "9434765854"])
+NHS_NUMBERS_USED = ["9434765919", "9434765870", "9434765862", "9434765854"]
+NHS_NUMBERS = itertools.cycle(NHS_NUMBERS_USED)
 SWEMWBS_BASELINE = {"instrument": "swemwbs", "answers": {f"item{i}": 2 for i in range(1, 8)}}
 SWEMWBS_LATER = {"instrument": "swemwbs", "answers": {f"item{i}": 4 for i in range(1, 8)}}
 
