@@ -27,6 +27,19 @@ SWEMWBS_BASELINE = {"instrument": "swemwbs", "answers": {f"item{i}": 2 for i in 
 SWEMWBS_LATER = {"instrument": "swemwbs", "answers": {f"item{i}": 4 for i in range(1, 8)}}
 
 
+PERSONAL_FIELDS = (
+    "nhs_number",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "postcode",
+    "address",
+    "phone",
+    "email",
+    "reason",
+)
+
+
 def person(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "practice_ods": "A81001",
@@ -233,14 +246,5 @@ class Driver:
     def personal_details(self) -> list[str]:
         details = list(self.notes)
         for body in self.submitted.values():
-            details += [
-                body["given_name"],
-                body["family_name"],
-                body["nhs_number"],
-                body["postcode"],
-                body["address"],
-                body["phone"],
-                body["email"],
-                body["reason"],
-            ]
+            details += [body[field] for field in PERSONAL_FIELDS]
         return details
