@@ -17,6 +17,7 @@ from domain.enums import (
     TaskKind,
     TaskStatus,
 )
+from domain.measures import validate as validate_measure
 from domain.messages import Code, MeasureAnswers, ReferralState
 
 # The UK postcode shape (outward code, optional space, inward code), without the rarities
@@ -86,10 +87,21 @@ class ContactAttemptIn(Note):
     reached: bool
 
 
+def _scorable(measures: list[MeasureAnswers]) -> list[MeasureAnswers]:
+    instruments = [m.instrument for m in measures]
+    if len(set(instruments)) != len(instruments):
+        raise ValueError("each instrument may be given once")
+    for measure in measures:
+        validate_measure(measure)
+    return measures
+
+
 class AssessmentIn(BaseModel):
     need_codes: list[Code] = Field(min_length=1)
     goals: list[str] = Field(default=[], max_length=20)
     baseline: list[MeasureAnswers] = []
+
+    _scorable_baseline = field_validator("baseline")(_scorable)
 
 
 class ConnectionIn(BaseModel):
@@ -107,6 +119,8 @@ class UptakeIn(BaseModel):
 
 class FollowUpIn(BaseModel):
     measures: list[MeasureAnswers] = Field(min_length=1)
+
+    _scorable_measures = field_validator("measures")(_scorable)
 
 
 class LinkWorkerClosureIn(Note):

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from domain.policy import ReferralPolicy
-from tests.referrals.driver import Driver
+from tests.referrals.driver import SWEMWBS_LATER, Driver
 
 
 def tasks_of(driver: Driver, referral_id: UUID, kind: str) -> list[tuple[str, str, str]]:
@@ -155,7 +155,7 @@ async def test_follow_up_cannot_be_recorded_before_its_checkpoint_opens(driver: 
     referral_id = await engaged(driver)
     response = await driver.http.post(
         f"/referrals/{referral_id}/follow-ups/1",
-        json={"measures": [{"instrument": "swemwbs", "answers": {"item1": 3}}]},
+        json={"measures": [SWEMWBS_LATER]},
         headers={"X-Actor": "link_worker:lw-amira"},
     )
     assert response.status_code == 409

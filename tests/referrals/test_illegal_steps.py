@@ -6,7 +6,7 @@ from uuid import UUID
 from sqlmodel import Session, func, select
 
 from domain.tables import AuditEvent, OutboxMessage, ReferralNote, Task
-from tests.referrals.driver import LINK_WORKER, Driver, person
+from tests.referrals.driver import LINK_WORKER, SWEMWBS_LATER, Driver, person
 
 
 def footprint(driver: Driver, referral_id: UUID) -> dict[str, Any]:
@@ -89,7 +89,7 @@ async def test_steps_out_of_order_are_refused_with_what_to_do(driver: Driver) ->
         driver,
         referral_id,
         f"/referrals/{referral_id}/follow-ups/1",
-        {"measures": [{"instrument": "swemwbs", "answers": {"item1": 3}}]},
+        {"measures": [SWEMWBS_LATER]},
         "no follow-up checkpoint 1",
     )
     await assert_rejected(
@@ -182,3 +182,26 @@ async def test_submission_errors_name_the_field_and_save_nothing(driver: Driver)
     assert "practice_ods" in response.json()["detail"]
     with Session(driver.engine) as session:
         assert session.exec(select(func.count()).select_from(AuditEvent)).one() == 0
+
+
+async def test_measures_that_cannot_be_scored_get_422_naming_the_item(driver: Driver) -> None:
+    referral_id = await driver.submit()
+    await driver.contact(referral_id)
+    partial = {"instrument": "swemwbs", "answers": {f"item{n}": 3 for n in range(1, 7)}}
+    response = await driver.http.post(
+        f"/referrals/{referral_id}/assessment",
+        json={"need_codes": ["sp-arts"], "baseline": [partial]},
+    )
+    assert response.status_code == 422
+    assert "item7 not answered" in response.text
+    twice = {
+        "instrument": "ucla3",
+        "answers": {"lack_companionship": 2, "left_out": 2, "isolated": 2},
+    }
+    response = await driver.http.post(
+        f"/referrals/{referral_id}/assessment",
+        json={"need_codes": ["sp-arts"], "baseline": [twice, twice]},
+    )
+    assert response.status_code == 422
+    assert "each instrument may be given once" in response.text
+    assert (await driver.detail(referral_id))["state"]["assessed"] is False

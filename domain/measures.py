@@ -1,0 +1,210 @@
+"""Outcome instruments: their items, ranges, direction of "better", scoring and change.
+
+Each instrument is versioned; answers name the version they were given under. A change is
+always computed item by item with that item's own direction, so "positive change" means
+"better for the person" whatever the scale.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypeVar
+
+from domain.messages import MeasureAnswers
+
+N = TypeVar("N", int, float)
+
+
+class Direction(StrEnum):
+    HIGHER_IS_BETTER = "higher_is_better"
+    LOWER_IS_BETTER = "lower_is_better"
+
+
+# Published SWEMWBS raw-total to metric-score conversion (Stewart-Brown et al., used in
+# shared/DOMAIN.md); a raw total is only defined when all seven items are answered.
+SWEMWBS_METRIC: dict[int, float] = {
+    7: 7.00, 8: 9.51, 9: 11.25, 10: 12.40, 11: 13.33, 12: 14.08, 13: 14.75, 14: 15.32,
+    15: 15.84, 16: 16.36, 17: 16.88, 18: 17.43, 19: 17.98, 20: 18.59, 21: 19.25, 22: 19.98,
+    23: 20.73, 24: 21.54, 25: 22.35, 26: 23.21, 27: 24.11, 28: 25.03, 29: 26.02, 30: 27.03,
+    31: 28.13, 32: 29.31, 33: 30.70, 34: 32.55, 35: 35.00,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Instrument:
+    code: str
+    version: str
+    title: str
+    items: tuple[str, ...]
+    minimum: int
+    maximum: int
+    direction: Direction
+    meaningful_change: float
+    threshold_source: str
+    summed: bool = False
+    item_directions: dict[str, Direction] = field(default_factory=dict)
+
+    def direction_of(self, item: str) -> Direction:
+        return self.item_directions.get(item, self.direction)
+
+
+INSTRUMENTS: dict[tuple[str, str], Instrument] = {
+    (i.code, i.version): i
+    for i in (
+        Instrument(
+            code="swemwbs",
+            version="1",
+            title="Short Warwick-Edinburgh Mental Wellbeing Scale",
+            items=tuple(f"item{n}" for n in range(1, 8)),
+            minimum=1,
+            maximum=5,
+            direction=Direction.HIGHER_IS_BETTER,
+            summed=True,
+            # Shah et al. 2018: a change of about 1 to 3 metric points is meaningful for an
+            # individual; 3 is the cautious end of that range.
+            meaningful_change=3.0,
+            threshold_source="Shah N et al. (2018), Health Qual Life Outcomes 16:239",
+        ),
+        Instrument(
+            code="ons4",
+            version="1",
+            title="ONS4 personal wellbeing",
+            items=("life_satisfaction", "worthwhile", "happiness", "anxiety"),
+            minimum=0,
+            maximum=10,
+            direction=Direction.HIGHER_IS_BETTER,
+            item_directions={"anxiety": Direction.LOWER_IS_BETTER},
+            # One point on an 11-point item: the smallest step a person can report.
+            meaningful_change=1.0,
+            threshold_source="ONS personal well-being user guidance (one-point step)",
+        ),
+        Instrument(
+            code="ucla3",
+            version="1",
+            title="UCLA 3-item loneliness scale",
+            items=("lack_companionship", "left_out", "isolated"),
+            minimum=1,
+            maximum=3,
+            direction=Direction.LOWER_IS_BETTER,
+            summed=True,
+            meaningful_change=1.0,
+            threshold_source="Hughes ME et al. (2004), Res Aging 26(6); one step on the total",
+        ),
+        Instrument(
+            code="wellbeing_star",
+            version="1",
+            title="Well-being Star style outcome areas",
+            items=(
+                "lifestyle",
+                "looking_after_yourself",
+                "managing_symptoms",
+                "work_volunteering_activities",
+                "money",
+                "where_you_live",
+                "family_and_friends",
+                "feeling_positive",
+            ),
+            minimum=1,
+            maximum=5,
+            direction=Direction.HIGHER_IS_BETTER,
+            # Rotherham's headline counts any upward step in an area as positive change.
+            meaningful_change=1.0,
+            threshold_source="Dayson & Bashir (2014), Sheffield Hallam University",
+        ),
+        Instrument(
+            code="service_use",
+            version="1",
+            title="Service use over the stated period",
+            items=(
+                "gp_consultations",
+                "ae_attendances",
+                "outpatient_appointments",
+                "inpatient_stays",
+            ),
+            minimum=0,
+            maximum=365,
+            direction=Direction.LOWER_IS_BETTER,
+            meaningful_change=1.0,
+            threshold_source="Local choice: one fewer contact in the period",
+        ),
+    )
+}
+
+
+class MeasureError(ValueError):
+    """Answers that cannot be scored; the message names the item to fix."""
+
+
+def instrument_for(answers: MeasureAnswers) -> Instrument:
+    instrument = INSTRUMENTS.get((answers.instrument, answers.version))
+    if instrument is None:
+        known = ", ".join(f"{code} v{version}" for code, version in sorted(INSTRUMENTS))
+        raise MeasureError(
+            f"{answers.instrument} version {answers.version} is not a known instrument; "
+            f"known: {known}"
+        )
+    return instrument
+
+
+def validate(answers: MeasureAnswers) -> Instrument:
+    """Every item answered, none unknown, each within its range; partial answers fail."""
+    instrument = instrument_for(answers)
+    unknown = sorted(set(answers.answers) - set(instrument.items))
+    if unknown:
+        raise MeasureError(f"{instrument.code}: unknown item(s) {', '.join(unknown)}")
+    missing = [item for item in instrument.items if item not in answers.answers]
+    if missing:
+        raise MeasureError(f"{instrument.code}: item(s) {', '.join(missing)} not answered")
+    for item in instrument.items:
+        value = answers.answers[item]
+        if not instrument.minimum <= value <= instrument.maximum:
+            raise MeasureError(
+                f"{instrument.code}.{item}: {value} is outside "
+                f"{instrument.minimum}-{instrument.maximum}"
+            )
+    return instrument
+
+
+def total_score(answers: MeasureAnswers) -> float | None:
+    """The instrument's score: SWEMWBS metric, UCLA raw total; None where never summed."""
+    instrument = validate(answers)
+    if not instrument.summed:
+        return None
+    raw = sum(answers.answers.values())
+    if instrument.code == "swemwbs":
+        return SWEMWBS_METRIC[raw]
+    return float(raw)
+
+
+@dataclass(frozen=True)
+class Change:
+    instrument: str
+    # Per item, after minus before, signed so that positive is better for the person.
+    item_improvement: dict[str, int]
+    total_improvement: float | None
+    meaningful: bool
+
+    @property
+    def improved_items(self) -> list[str]:
+        return [item for item, step in self.item_improvement.items() if step > 0]
+
+
+def change(before: MeasureAnswers, after: MeasureAnswers) -> Change:
+    instrument = validate(before)
+    if validate(after) != instrument:
+        raise MeasureError("before and after must use the same instrument and version")
+    improvement = {
+        item: _signed(instrument.direction_of(item), after.answers[item] - before.answers[item])
+        for item in instrument.items
+    }
+    before_total, after_total = total_score(before), total_score(after)
+    total = None
+    if before_total is not None and after_total is not None:
+        total = _signed(instrument.direction, after_total - before_total)
+        meaningful = total >= instrument.meaningful_change
+    else:
+        meaningful = any(step >= instrument.meaningful_change for step in improvement.values())
+    return Change(instrument.code, improvement, total, meaningful)
+
+
+def _signed(direction: Direction, difference: N) -> N:
+    return difference if direction == Direction.HIGHER_IS_BETTER else -difference

@@ -1,0 +1,128 @@
+"""Scoring worked by hand for every instrument, with direction and partial answers."""
+
+import pytest
+
+from domain.measures import MeasureError, change, total_score, validate
+from domain.messages import MeasureAnswers
+
+
+def swemwbs(*answers: int) -> MeasureAnswers:
+    return MeasureAnswers(
+        instrument="swemwbs", answers={f"item{n}": a for n, a in enumerate(answers, 1)}
+    )
+
+
+@pytest.mark.parametrize(
+    ("answers", "metric"),
+    [
+        ((1,) * 7, 7.00),
+        ((3, 3, 3, 3, 3, 3, 3), 19.25),
+        ((5,) * 7, 35.00),
+        ((1, 1, 1, 1, 2, 3, 3), 14.08),
+    ],
+)
+def test_swemwbs_converts_raw_totals_with_the_published_table(
+    answers: tuple[int, ...], metric: float
+) -> None:
+    assert total_score(swemwbs(*answers)) == metric
+
+
+def test_partial_swemwbs_is_never_scored() -> None:
+    with pytest.raises(MeasureError, match="item7 not answered"):
+        total_score(swemwbs(3, 3, 3, 3, 3, 3))
+
+
+def test_out_of_range_answer_names_the_item() -> None:
+    with pytest.raises(MeasureError, match=r"swemwbs\.item2: 6 is outside 1-5"):
+        validate(swemwbs(3, 6, 3, 3, 3, 3, 3))
+
+
+def test_unknown_instrument_version_is_refused() -> None:
+    with pytest.raises(MeasureError, match="swemwbs version 9 is not a known instrument"):
+        validate(MeasureAnswers(instrument="swemwbs", version="9", answers={"item1": 1}))
+
+
+def test_swemwbs_change_is_in_metric_points() -> None:
+    moved = change(swemwbs(2, 2, 2, 2, 2, 2, 2), swemwbs(3, 2, 2, 2, 2, 2, 2))
+    assert moved.total_improvement == pytest.approx(15.84 - 15.32)
+    assert not moved.meaningful
+    # Raw 14 -> 19 is 2.66 metric points, below the threshold of 3; raw 20 is 3.27 above.
+    assert not change(swemwbs(2, 2, 2, 2, 2, 2, 2), swemwbs(3, 3, 3, 3, 3, 2, 2)).meaningful
+    assert change(swemwbs(2, 2, 2, 2, 2, 2, 2), swemwbs(3, 3, 3, 3, 3, 3, 2)).meaningful
+
+
+def ons4(life: int, worthwhile: int, happy: int, anxious: int) -> MeasureAnswers:
+    return MeasureAnswers(
+        instrument="ons4",
+        answers={
+            "life_satisfaction": life,
+            "worthwhile": worthwhile,
+            "happiness": happy,
+            "anxiety": anxious,
+        },
+    )
+
+
+def test_ons4_is_never_summed_and_less_anxiety_is_better() -> None:
+    assert total_score(ons4(5, 5, 5, 5)) is None
+    moved = change(ons4(5, 5, 5, 8), ons4(5, 4, 5, 6))
+    assert moved.item_improvement == {
+        "life_satisfaction": 0,
+        "worthwhile": -1,
+        "happiness": 0,
+        "anxiety": 2,
+    }
+    assert moved.improved_items == ["anxiety"]
+    assert moved.meaningful
+
+
+def ucla(*answers: int) -> MeasureAnswers:
+    items = ("lack_companionship", "left_out", "isolated")
+    return MeasureAnswers(instrument="ucla3", answers=dict(zip(items, answers, strict=True)))
+
+
+def test_ucla_total_falls_as_loneliness_eases() -> None:
+    assert total_score(ucla(3, 3, 3)) == 9
+    moved = change(ucla(3, 3, 3), ucla(2, 3, 2))
+    assert moved.total_improvement == 2
+    assert moved.meaningful
+    assert change(ucla(1, 1, 1), ucla(2, 1, 1)).total_improvement == -1
+
+
+STAR_AREAS = (
+    "lifestyle",
+    "looking_after_yourself",
+    "managing_symptoms",
+    "work_volunteering_activities",
+    "money",
+    "where_you_live",
+    "family_and_friends",
+    "feeling_positive",
+)
+
+
+def test_wellbeing_star_counts_any_area_that_stepped_up() -> None:
+    before = MeasureAnswers(instrument="wellbeing_star", answers=dict.fromkeys(STAR_AREAS, 2))
+    after = MeasureAnswers(
+        instrument="wellbeing_star", answers=dict.fromkeys(STAR_AREAS, 2) | {"money": 4}
+    )
+    moved = change(before, after)
+    assert moved.improved_items == ["money"]
+    assert moved.meaningful
+    assert not change(before, before).meaningful
+
+
+def test_fewer_ae_attendances_is_improvement() -> None:
+    items = ("gp_consultations", "ae_attendances", "outpatient_appointments", "inpatient_stays")
+    before = MeasureAnswers(
+        instrument="service_use", answers=dict(zip(items, (6, 3, 2, 1), strict=True))
+    )
+    after = MeasureAnswers(
+        instrument="service_use", answers=dict(zip(items, (4, 1, 2, 1), strict=True))
+    )
+    assert change(before, after).item_improvement == {
+        "gp_consultations": 2,
+        "ae_attendances": 2,
+        "outpatient_appointments": 0,
+        "inpatient_stays": 0,
+    }
