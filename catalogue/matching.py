@@ -114,9 +114,14 @@ class MatchResult(BaseModel):
 def suggest(
     session: Session, request: MatchRequest, geocoder: Geocoder | None = None
 ) -> MatchResult:
-    known = set(
-        session.exec(select(TaxonomyTerm.id).where(col(TaxonomyTerm.id).in_(request.needs)))
+    names = dict(
+        session.exec(
+            select(TaxonomyTerm.id, TaxonomyTerm.name).where(
+                col(TaxonomyTerm.id).in_(request.needs)
+            )
+        ).all()
     )
+    known = set(names)
     needs = [need for need in dict.fromkeys(request.needs) if need in known]
     met: dict[str, set[str]] = {}
     candidate_ids = select(Attribute.service_id).where(
@@ -147,7 +152,7 @@ def suggest(
                 )
             )
         else:
-            suggestions.append(_suggestion(service, needs, met_needs, origin))
+            suggestions.append(_suggestion(service, needs, met_needs, origin, names))
     suggestions.sort(key=_rank)
     exclusions.sort(key=lambda exclusion: (-len(exclusion.met_needs), exclusion.name))
     covered = {need for suggestion in suggestions for need in suggestion.met_needs}
@@ -195,7 +200,11 @@ def exclusion_reasons(service: ServiceFacts, request: MatchRequest) -> list[Excl
 
 
 def _suggestion(
-    service: ServiceFacts, needs: list[str], met_needs: list[str], origin: GeoPoint | None
+    service: ServiceFacts,
+    needs: list[str],
+    met_needs: list[str],
+    origin: GeoPoint | None,
+    names: dict[str, str],
 ) -> Suggestion:
     distance, nearest = None, None
     if origin is not None and service.in_person_points:
@@ -203,7 +212,8 @@ def _suggestion(
             (distance_m(origin, point), location_id)
             for location_id, point in service.in_person_points
         )
-    explanation = [f"meets {len(met_needs)} of {len(needs)} needs: {', '.join(met_needs)}"]
+    met_names = ", ".join(names[need] for need in met_needs)
+    explanation = [f"meets {len(met_needs)} of {len(needs)} needs: {met_names}"]
     if distance is not None:
         explanation.append(f"nearest in-person location is {distance / 1000:.1f} km away")
     if service.capacity is CapacityState.WAITING_LIST:

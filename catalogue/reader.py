@@ -3,12 +3,15 @@ newline-delimited JSON. A line or item that cannot be read becomes a record with
 the importer can report it and carry on with the others."""
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 NDJSON_SUFFIXES = {".ndjson", ".jsonl"}
+# Finds the id of a line too broken to parse, so its rejection can still name the record.
+_RAW_ID = re.compile(r'"id"\s*:\s*"([^"]{1,64})"')
 
 
 class SourceError(ValueError):
@@ -20,12 +23,13 @@ class SourceRecord:
     where: str
     document: Any = None
     problem: str | None = None
+    raw_id: str | None = None
 
     @property
     def record_id(self) -> str | None:
         if isinstance(self.document, dict) and isinstance(self.document.get("id"), str):
             return str(self.document["id"])
-        return None
+        return self.raw_id
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,9 @@ def _ndjson_lines(path: Path) -> Iterator[SourceRecord]:
             try:
                 yield SourceRecord(where, json.loads(line))
             except json.JSONDecodeError as error:
+                found = _RAW_ID.search(line)
                 yield SourceRecord(
-                    where, problem=f"not valid JSON: {error.msg} at column {error.colno}"
+                    where,
+                    problem=f"not valid JSON: {error.msg} at column {error.colno}",
+                    raw_id=found.group(1) if found else None,
                 )

@@ -156,8 +156,9 @@ class OwnedRow(HsdsRow):
 
     pk: int | None = Field(default=None, primary_key=True)
     id: str = Field(max_length=64, index=True)
-    root: str = Field(max_length=140, index=True)
-    parent: str = Field(max_length=140, index=True)
+    # Paths such as "service_at_location:<id>/contact:<id>", each id up to 64 characters.
+    root: str = Field(max_length=200, index=True)
+    parent: str = Field(max_length=200, index=True)
     position: int = 0
     hsds_extra: dict[str, Any] = _extra()
 
