@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from catalogue.geocode import POSTCODE_DISTRICTS
 from catalogue.record_writer import write_service
-from catalogue.service_facts import POSTCODE_DISTRICTS
 from catalogue.tables import Service
 from catalogue.taxonomy import ensure_social_prescribing_taxonomy
 from catalogue.validation import RecordKind, schema_problem

@@ -41,6 +41,19 @@ def postcode_district(postcode: str) -> str:
     return match.group(1) if match else compact
 
 
+POSTCODE_DISTRICTS = "postcode_districts"
+
+
+def area_entries(extent: str | None) -> list[str]:
+    """The districts or areas of a ``postcode_districts`` extent such as "MB1, mb2"."""
+    return [part.strip().upper() for part in (extent or "").split(",") if part.strip()]
+
+
+def postcode_area(district: str) -> str:
+    """The letters of a district: ``MB3`` is in area ``MB``."""
+    return re.match(r"[A-Z]*", district.upper()).group(0)  # type: ignore[union-attr]
+
+
 def area_covers(entry: str, district: str) -> bool:
     """Whether a service-area entry covers a district: ``MB3`` covers MB3, and a bare
     postcode area such as ``MB`` covers every MB district."""

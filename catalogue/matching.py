@@ -8,13 +8,23 @@ then by distance from the origin to their nearest in-person location (when both 
 then by freshness (the later of assured_date and last_modified).
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, func, not_
 from sqlmodel import Session, col, select
 
-from catalogue.geocode import Geocoder, GeoPoint, area_covers, distance_m, postcode_district
+from catalogue.geocode import (
+    Geocoder,
+    GeoPoint,
+    area_covers,
+    distance_m,
+    postcode_area,
+    postcode_district,
+)
+from catalogue.record_writer import ANYWHERE
 from catalogue.service_facts import (
     WEEKDAYS,
     AttendanceMode,
@@ -22,7 +32,7 @@ from catalogue.service_facts import (
     ServiceFacts,
     load_facts,
 )
-from catalogue.tables import Attribute, TaxonomyTerm
+from catalogue.tables import Attribute, ServiceDistrict, TaxonomyTerm
 
 
 class Weekday(StrEnum):
@@ -123,46 +133,101 @@ def suggest(
     )
     known = set(names)
     needs = [need for need in dict.fromkeys(request.needs) if need in known]
-    met: dict[str, set[str]] = {}
-    candidate_ids = select(Attribute.service_id).where(
-        col(Attribute.taxonomy_term_id).in_(needs), col(Attribute.service_id).is_not(None)
-    )
-    for service_id, term_id in session.exec(
-        select(Attribute.service_id, Attribute.taxonomy_term_id).where(
-            col(Attribute.taxonomy_term_id).in_(needs), col(Attribute.service_id).is_not(None)
-        )
-    ):
-        met.setdefault(str(service_id), set()).add(str(term_id))
-    facts = load_facts(session, candidate_ids.distinct()) if met else {}
+    tagged = [col(Attribute.taxonomy_term_id).in_(needs), col(Attribute.service_id).is_not(None)]
+    # Out-of-area services are left in the database, so the work grows with the services
+    # around the person rather than with the directory; the best few are still explained.
+    district = postcode_district(request.postcode_district) if request.postcode_district else None
+    in_area = _serves(district) if district else None
+    only_counted = 0
+    if in_area is None:
+        met = _met_needs(session, tagged)
+        facts = load_facts(session, select(Attribute.service_id).where(*tagged).distinct())
+    else:
+        met = _met_needs(session, [*tagged, in_area])
+        candidates = session.exec(
+            select(func.count(col(Attribute.service_id).distinct())).where(*tagged)
+        ).one()
+        explained: list[str] = []
+        if candidates > len(met):
+            sample = select(Attribute.service_id).where(*tagged, not_(in_area)).distinct()
+            explained = [str(i) for i in session.exec(sample.limit(request.excluded_limit))]
+            met |= _met_needs(session, [*tagged, col(Attribute.service_id).in_(explained)])
+        only_counted = candidates - len(met)
+        facts = load_facts(session, list(met))
     origin = request.origin or _geocode(geocoder, request.origin_postcode)
 
-    suggestions: list[Suggestion] = []
-    exclusions: list[Exclusion] = []
+    # Rank and explain cheaply first; pydantic models are built only for what is returned.
+    eligible: list[tuple[tuple[int, bool, float, int, str], ServiceFacts, float | None, str | None]]
+    eligible = []
+    excluded: list[tuple[tuple[int, str], ServiceFacts, list[ExclusionReason]]] = []
     for service in facts.values():
-        met_needs = [need for need in needs if need in met[service.service_id]]
+        met_count = len(met[service.service_id])
         reasons = exclusion_reasons(service, request)
         if reasons:
-            exclusions.append(
-                Exclusion(
-                    service_id=service.service_id,
-                    name=service.name,
-                    organization_id=service.organization_id,
-                    met_needs=met_needs,
-                    reasons=reasons,
-                )
-            )
-        else:
-            suggestions.append(_suggestion(service, needs, met_needs, origin, names))
-    suggestions.sort(key=_rank)
-    exclusions.sort(key=lambda exclusion: (-len(exclusion.met_needs), exclusion.name))
-    covered = {need for suggestion in suggestions for need in suggestion.met_needs}
+            excluded.append(((-met_count, service.name), service, reasons))
+            continue
+        distance, nearest = _nearest(origin, service)
+        as_of = service.freshness
+        rank = (
+            -met_count,
+            distance is None,
+            distance or 0.0,
+            -(as_of.toordinal() if as_of else 0),
+            service.name,
+        )
+        eligible.append((rank, service, distance, nearest))
+    eligible.sort(key=lambda entry: entry[0])
+    excluded.sort(key=lambda entry: entry[0])
+    covered = {need for _, service, _, _ in eligible for need in met[service.service_id]}
+
+    def met_needs(service: ServiceFacts) -> list[str]:
+        return [need for need in needs if need in met[service.service_id]]
+
     return MatchResult(
-        suggestions=suggestions[: request.limit],
-        excluded=exclusions[: request.excluded_limit],
-        excluded_count=len(exclusions),
+        suggestions=[
+            _suggestion(service, needs, met_needs(service), distance, nearest, names)
+            for _, service, distance, nearest in eligible[: request.limit]
+        ],
+        excluded=[
+            Exclusion(
+                service_id=service.service_id,
+                name=service.name,
+                organization_id=service.organization_id,
+                met_needs=met_needs(service),
+                reasons=reasons,
+            )
+            for _, service, reasons in excluded[: request.excluded_limit]
+        ],
+        excluded_count=len(excluded) + only_counted,
         unknown_needs=[need for need in request.needs if need not in known],
         needs_without_suggestion=[need for need in needs if need not in covered],
     )
+
+
+def _met_needs(session: Session, conditions: Sequence[ColumnElement[bool]]) -> dict[str, set[str]]:
+    met: dict[str, set[str]] = {}
+    rows = session.exec(select(Attribute.service_id, Attribute.taxonomy_term_id).where(*conditions))
+    for service_id, term_id in rows:
+        met.setdefault(str(service_id), set()).add(str(term_id))
+    return met
+
+
+def _serves(district: str) -> ColumnElement[bool]:
+    """SQL: the attribute's service states no district list, or its list covers
+    ``district`` (the same rule as ``area_covers``)."""
+    entries = [district, postcode_area(district), ANYWHERE]
+    serving = select(ServiceDistrict.service_id).where(col(ServiceDistrict.district).in_(entries))
+    return col(Attribute.service_id).in_(serving)
+
+
+def _nearest(origin: GeoPoint | None, service: ServiceFacts) -> tuple[float | None, str | None]:
+    """Distance to the nearest in-person location, and its id, when both ends are known."""
+    if origin is None or not service.in_person_points:
+        return None, None
+    distance, nearest = min(
+        (distance_m(origin, point), location_id) for location_id, point in service.in_person_points
+    )
+    return distance, nearest
 
 
 def exclusion_reasons(service: ServiceFacts, request: MatchRequest) -> list[ExclusionReason]:
@@ -203,15 +268,10 @@ def _suggestion(
     service: ServiceFacts,
     needs: list[str],
     met_needs: list[str],
-    origin: GeoPoint | None,
+    distance: float | None,
+    nearest: str | None,
     names: dict[str, str],
 ) -> Suggestion:
-    distance, nearest = None, None
-    if origin is not None and service.in_person_points:
-        distance, nearest = min(
-            (distance_m(origin, point), location_id)
-            for location_id, point in service.in_person_points
-        )
     met_names = ", ".join(names[need] for need in met_needs)
     explanation = [f"meets {len(met_needs)} of {len(needs)} needs: {met_names}"]
     if distance is not None:
@@ -240,18 +300,6 @@ def _suggestion(
             as_of=service.freshness,
         ),
         explanation=explanation,
-    )
-
-
-def _rank(suggestion: Suggestion) -> tuple[int, bool, float, int, str]:
-    distance = suggestion.distance_m
-    as_of = suggestion.freshness.as_of
-    return (
-        -len(suggestion.met_needs),
-        distance is None,
-        distance or 0.0,
-        -(as_of.toordinal() if as_of else 0),
-        suggestion.name,
     )
 
 

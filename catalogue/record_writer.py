@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session, col, delete, select
 
+from catalogue.geocode import POSTCODE_DISTRICTS, area_entries
 from catalogue.hsds_fields import apply_document
 from catalogue.search_index import index_service
 from catalogue.tables import (
@@ -30,10 +31,14 @@ from catalogue.tables import (
     ServiceArea,
     ServiceAtLocation,
     ServiceCapacity,
+    ServiceDistrict,
     Taxonomy,
     TaxonomyTerm,
 )
 from catalogue.taxonomy import SOCIAL_PRESCRIBING_TAXONOMY_ID, SOCIAL_PRESCRIBING_TERMS
+
+# The ServiceDistrict entry of a service that states no district restriction.
+ANYWHERE = "*"
 
 
 class RecordRejected(ValueError):
@@ -59,9 +64,9 @@ SERVICE_NESTED = (
 
 
 def write_organization(session: Session, document: dict[str, Any]) -> Organization:
-    organization = session.get(Organization, document["id"]) or Organization(
-        id=document["id"], name=document["name"]
-    )
+    found = session.get(Organization, document["id"])
+    organization = found or Organization(id=document["id"], name=document["name"])
+    _track(session, f"organization:{organization.id}", created=found is None)
     apply_document(organization, document, ORGANIZATION_NESTED)
     session.add(organization)
     session.flush()
@@ -77,7 +82,9 @@ def write_organization(session: Session, document: dict[str, Any]) -> Organizati
 def write_location(
     session: Session, document: dict[str, Any], organization_id: str | None = None
 ) -> Location:
-    location = session.get(Location, document["id"]) or Location(id=document["id"])
+    found = session.get(Location, document["id"])
+    location = found or Location(id=document["id"])
+    _track(session, f"location:{location.id}", created=found is None)
     apply_document(location, document, LOCATION_NESTED)
     published_owner = document.get("organization_id")
     if organization_id is None and published_owner and session.get(Organization, published_owner):
@@ -105,12 +112,16 @@ def write_service(
     if organization is None:
         raise RecordRejected(f"organization_id {organization_id!r} is not in the directory")
 
-    service = session.get(Service, document["id"]) or Service(
+    found = session.get(Service, document["id"])
+    service = found or Service(
         id=document["id"], organization_id=organization_id, name=document["name"]
     )
+    _track(session, f"service:{service.id}", created=found is None)
     service.organization_id = organization_id
     apply_document(service, document, SERVICE_NESTED)
     session.add(service)
+    # Flushed at once: the unit of work does not order inserts by foreign keys between
+    # mappers without relationships, and the rows added next refer to this one.
     session.flush()
     node = f"service:{service.id}"
     _write_contacts_and_phones(session, document, root=node, parent=node)
@@ -118,9 +129,12 @@ def write_service(
         if key in document:
             _replace_owned(session, model, document[key], node, node, service_id=service.id)
     if "service_areas" in document:
-        _replace_owned(
+        areas = _replace_owned(
             session, ServiceArea, document["service_areas"], node, node, service_id=service.id
         )
+        _index_districts(session, service.id, areas, _is_new(session, node))
+    elif _is_new(session, node):
+        _index_districts(session, service.id, [], is_new=True)
     if "capacities" in document:
         _check_capacities(document["capacities"])
         _replace_owned(
@@ -130,7 +144,7 @@ def write_service(
         _write_service_attributes(session, service, document["attributes"])
     if "service_at_locations" in document:
         _replace_service_at_locations(session, service, document["service_at_locations"])
-    index_service(session, service, organization.name)
+    index_service(session, service, organization.name, _is_new(session, node))
     return service
 
 
@@ -153,6 +167,7 @@ def write_service_at_location(
     if not location_id or session.get(Location, location_id) is None:
         raise RecordRejected(f"{where}location {location_id!r} is not in the directory")
     found = session.get(ServiceAtLocation, document["id"])
+    _track(session, f"service_at_location:{document['id']}", created=found is None)
     link = found or ServiceAtLocation(id=document["id"], service_id=service_id, location_id="")
     link.service_id, link.location_id = service_id, location_id
     apply_document(link, document, SERVICE_AT_LOCATION_NESTED)
@@ -225,18 +240,20 @@ def _replace_service_at_locations(
     session: Session, service: Service, documents: Sequence[dict[str, Any]]
 ) -> None:
     kept = {document["id"] for document in documents}
-    stale = session.exec(
-        select(ServiceAtLocation).where(
-            ServiceAtLocation.service_id == service.id, col(ServiceAtLocation.id).not_in(kept)
-        )
-    ).all()
+    if _is_new(session, f"service:{service.id}"):
+        stale: Sequence[ServiceAtLocation] = []
+    else:
+        stale = session.exec(
+            select(ServiceAtLocation).where(
+                ServiceAtLocation.service_id == service.id, col(ServiceAtLocation.id).not_in(kept)
+            )
+        ).all()
     for link in stale:
         node = f"service_at_location:{link.id}"
         _delete_owned(session, Contact, node)
         for model in (Phone, Schedule):
             session.exec(delete(model).where(col(model.parent) == node))
         session.delete(link)
-    session.flush()
     for number, document in enumerate(documents):
         where = f"$.service_at_locations[{number}]: "
         write_service_at_location(session, document, service.id, where)
@@ -258,6 +275,8 @@ def _write_contacts_and_phones(
 
 def _delete_owned(session: Session, model: type[Contact], parent: str) -> None:
     """Delete a parent's contacts together with the phones nested in them."""
+    if _is_new(session, parent):
+        return
     contact_ids = session.exec(select(model.id).where(model.parent == parent)).all()
     contact_nodes = [f"{parent}/contact:{contact_id}" for contact_id in contact_ids]
     if contact_nodes:
@@ -274,15 +293,42 @@ def _replace_owned(
     nested: Sequence[str] = (),
     **columns: Any,
 ) -> list[Owned]:
-    session.exec(delete(model).where(col(model.parent) == parent))
+    if not _is_new(session, parent):
+        session.exec(delete(model).where(col(model.parent) == parent))
     rows = []
     for position, document in enumerate(documents):
         row = model(id=document["id"], root=root, parent=parent, position=position, **columns)
         apply_document(row, document, nested)
         session.add(row)
         rows.append(row)
-    session.flush()
     return rows
+
+
+def _index_districts(
+    session: Session, service_id: str, areas: Sequence[ServiceArea], is_new: bool
+) -> None:
+    if not is_new:
+        session.exec(delete(ServiceDistrict).where(col(ServiceDistrict.service_id) == service_id))
+    restricted = [area for area in areas if area.extent_type == POSTCODE_DISTRICTS]
+    entries = {entry for area in restricted for entry in area_entries(area.extent)}
+    if not restricted:
+        entries = {ANYWHERE}
+    session.add_all(ServiceDistrict(district=entry, service_id=service_id) for entry in entries)
+
+
+def _track(session: Session, node: str, created: bool) -> None:
+    """Remember which entities this session created: they own no rows yet, so replacing
+    their collections needs no DELETE. That halves the statements of a first import."""
+    created_nodes: set[str] = session.info.setdefault("created_nodes", set())
+    if created:
+        created_nodes.add(node)
+    else:
+        created_nodes.discard(node)
+
+
+def _is_new(session: Session, parent: str) -> bool:
+    # "service:<id>/contact:<id>" is new when the service is.
+    return parent.split("/", 1)[0] in session.info.get("created_nodes", set())
 
 
 def _check_capacities(documents: Sequence[dict[str, Any]]) -> None:

@@ -10,13 +10,14 @@ from sqlmodel import Session, col, select
 
 from catalogue.geocode import (
     EARTH_RADIUS_M,
+    POSTCODE_DISTRICTS,
     GeoPoint,
     area_covers,
+    area_entries,
     distance_m,
     postcode_district,
 )
 from catalogue.search_index import matches_search
-from catalogue.service_facts import POSTCODE_DISTRICTS
 from catalogue.tables import (
     Attribute,
     Location,
@@ -182,7 +183,7 @@ def _services_not_covering(session: Session, district: str) -> set[str]:
             ServiceArea.extent_type == POSTCODE_DISTRICTS
         )
     ):
-        entries = [part.strip().upper() for part in (extent or "").split(",") if part.strip()]
+        entries = area_entries(extent)
         restricted.setdefault(service_id, []).extend(entries)
     return {
         service_id

@@ -28,8 +28,13 @@ def tokenize(text: str) -> list[str]:
     return list(dict.fromkeys(word for word in words if len(word) > 1 or word.isdigit()))
 
 
-def index_service(session: Session, service: Service, organization_name: str) -> None:
-    session.exec(delete(ServiceSearchToken).where(col(ServiceSearchToken.service_id) == service.id))
+def index_service(
+    session: Session, service: Service, organization_name: str, is_new: bool = False
+) -> None:
+    if not is_new:
+        session.exec(
+            delete(ServiceSearchToken).where(col(ServiceSearchToken.service_id) == service.id)
+        )
     text = " ".join(
         part
         for part in (service.name, service.alternate_name, service.description, organization_name)
@@ -38,7 +43,6 @@ def index_service(session: Session, service: Service, organization_name: str) ->
     session.add_all(
         ServiceSearchToken(token=token, service_id=service.id) for token in tokenize(text)
     )
-    session.flush()
 
 
 def matches_search(search: str) -> list[ColumnElement[bool]]:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, String, literal, select
 from sqlmodel import Session, col
 
-from catalogue.geocode import GeoPoint
+from catalogue.geocode import POSTCODE_DISTRICTS, GeoPoint, area_entries
 from catalogue.tables import (
     Location,
     Organization,
@@ -26,7 +26,6 @@ from catalogue.tables import (
     ServiceCapacity,
 )
 
-POSTCODE_DISTRICTS = "postcode_districts"
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _ONLINE_WORDS = re.compile(r"online|video|phone|remote|virtual|zoom|teams", re.IGNORECASE)
 _IN_PERSON_WORDS = re.compile(r"in[ -]person|face[ -]to[ -]face|drop[ -]in", re.IGNORECASE)
@@ -71,8 +70,11 @@ class ServiceFacts:
         return max(known) if known else None
 
 
-def load_facts(session: Session, service_ids: Select[Any]) -> dict[str, ServiceFacts]:
-    """Facts for the services whose ids ``service_ids`` (a one-column select) returns."""
+def load_facts(session: Session, service_ids: Select[Any] | list[str]) -> dict[str, ServiceFacts]:
+    """Facts for the services whose ids ``service_ids`` (a one-column select, or a list)
+    names."""
+    if isinstance(service_ids, list) and not service_ids:
+        return {}
     # Core on the session's connection: plain tuples, and no limit on the number of columns.
     connection = session.connection()
     facts: dict[str, ServiceFacts] = {}
@@ -113,19 +115,23 @@ def load_facts(session: Session, service_ids: Select[Any]) -> dict[str, ServiceF
     return facts
 
 
-def _add_areas(connection: Connection, ids: Select[Any], facts: dict[str, ServiceFacts]) -> None:
+def _add_areas(
+    connection: Connection, ids: Select[Any] | list[str], facts: dict[str, ServiceFacts]
+) -> None:
     rows = connection.execute(
         select(col(ServiceArea.service_id), col(ServiceArea.extent)).where(
             col(ServiceArea.service_id).in_(ids), col(ServiceArea.extent_type) == POSTCODE_DISTRICTS
         )
     )
     for service_id, extent in rows:
-        entries = [part.strip().upper() for part in (extent or "").split(",") if part.strip()]
+        entries = area_entries(extent)
         service = facts[service_id]
         service.area = [*(service.area or []), *entries]
 
 
-def _add_capacity(connection: Connection, ids: Select[Any], facts: dict[str, ServiceFacts]) -> None:
+def _add_capacity(
+    connection: Connection, ids: Select[Any] | list[str], facts: dict[str, ServiceFacts]
+) -> None:
     rows = connection.execute(
         select(
             col(ServiceCapacity.service_id),
@@ -150,11 +156,14 @@ def _add_capacity(connection: Connection, ids: Select[Any], facts: dict[str, Ser
 
 
 def _add_schedules(
-    connection: Connection, ids: Select[Any], facts: dict[str, ServiceFacts]
+    connection: Connection, ids: Select[Any] | list[str], facts: dict[str, ServiceFacts]
 ) -> None:
     # Schedules of a service and of its service-at-locations share the root "service:<id>".
-    candidates = ids.subquery()
-    roots = select(literal("service:", String) + candidates.c[0])
+    if isinstance(ids, list):
+        roots: Select[Any] | list[str] = [f"service:{service_id}" for service_id in ids]
+    else:
+        candidates = ids.subquery()
+        roots = select(literal("service:", String) + candidates.c[0])
     rows = connection.execute(
         select(col(Schedule.root), col(Schedule.byday), col(Schedule.attending_type)).where(
             col(Schedule.root).in_(roots)
@@ -173,7 +182,7 @@ def _add_schedules(
 
 
 def _add_locations(
-    connection: Connection, ids: Select[Any], facts: dict[str, ServiceFacts]
+    connection: Connection, ids: Select[Any] | list[str], facts: dict[str, ServiceFacts]
 ) -> None:
     rows = connection.execute(
         select(

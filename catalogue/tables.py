@@ -267,6 +267,16 @@ class CostOption(OwnedRow, table=True):
     valid_to: str | None = Field(default=None, max_length=32)
 
 
+class ServiceDistrict(SQLModel, table=True):
+    """Derived from service areas: each district or postcode area a service serves, or "*"
+    when it states none. Matching starts from the person's district through this index, so
+    its work grows with the services around the person, not with the directory."""
+
+    __tablename__ = "service_district"
+    district: str = Field(primary_key=True, max_length=16)
+    service_id: str = Field(primary_key=True, foreign_key="service.id", index=True)
+
+
 class ServiceSearchToken(SQLModel, table=True):
     """One word of a service's name, description or organisation name: a portable inverted
     index so ``/services?search=`` costs an index range scan, not a scan of every service."""

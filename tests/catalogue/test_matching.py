@@ -191,3 +191,14 @@ def test_limits_cap_the_lists_not_the_counts(session: Session, add_services: Add
     result = match(session, limit=2, excluded_limit=1)
     assert len(result.suggestions) == 2
     assert (len(result.excluded), result.excluded_count) == (1, 3)
+
+
+def test_reimporting_a_service_moves_its_area(session: Session, add_services: Add) -> None:
+    add_services(town_service("svc-moving", areas=["MB3"]))
+    assert suggested(match(session, postcode_district="MB1")) == []
+    add_services(town_service("svc-moving", areas=["MB1", "MB2"]))
+    assert suggested(match(session, postcode_district="MB1")) == ["svc-moving"]
+    document = town_service("svc-moving")
+    document["service_areas"] = []  # published with no areas: serves everyone
+    add_services(document)
+    assert suggested(match(session, postcode_district="MB6")) == ["svc-moving"]

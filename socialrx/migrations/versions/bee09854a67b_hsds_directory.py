@@ -281,6 +281,21 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "service_district",
+        sa.Column("district", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("service_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["service_id"],
+            ["service.id"],
+        ),
+        sa.PrimaryKeyConstraint("district", "service_id"),
+    )
+    with op.batch_alter_table("service_district", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_service_district_service_id"), ["service_id"], unique=False
+        )
+
+    op.create_table(
         "service_search_token",
         sa.Column("token", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("service_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -371,6 +386,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_service_search_token_service_id"))
 
     op.drop_table("service_search_token")
+    with op.batch_alter_table("service_district", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_service_district_service_id"))
+
+    op.drop_table("service_district")
     with op.batch_alter_table("service_capacity", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_service_capacity_service_id"))
         batch_op.drop_index(batch_op.f("ix_service_capacity_root"))
