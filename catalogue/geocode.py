@@ -51,7 +51,8 @@ def area_entries(extent: str | None) -> list[str]:
 
 def postcode_area(district: str) -> str:
     """The letters of a district: ``MB3`` is in area ``MB``."""
-    return re.match(r"[A-Z]*", district.upper()).group(0)  # type: ignore[union-attr]
+    letters = re.match(r"[A-Z]*", district.upper())
+    return letters.group(0) if letters else ""
 
 
 def area_covers(entry: str, district: str) -> bool:

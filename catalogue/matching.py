@@ -16,15 +16,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, func, not_
 from sqlmodel import Session, col, select
 
+from catalogue.districts import serving_district
 from catalogue.geocode import (
     Geocoder,
     GeoPoint,
     area_covers,
     distance_m,
-    postcode_area,
     postcode_district,
 )
-from catalogue.record_writer import ANYWHERE
 from catalogue.service_facts import (
     WEEKDAYS,
     AttendanceMode,
@@ -32,7 +31,7 @@ from catalogue.service_facts import (
     ServiceFacts,
     load_facts,
 )
-from catalogue.tables import Attribute, ServiceDistrict, TaxonomyTerm
+from catalogue.tables import Attribute, TaxonomyTerm
 
 
 class Weekday(StrEnum):
@@ -213,11 +212,7 @@ def _met_needs(session: Session, conditions: Sequence[ColumnElement[bool]]) -> d
 
 
 def _serves(district: str) -> ColumnElement[bool]:
-    """SQL: the attribute's service states no district list, or its list covers
-    ``district`` (the same rule as ``area_covers``)."""
-    entries = [district, postcode_area(district), ANYWHERE]
-    serving = select(ServiceDistrict.service_id).where(col(ServiceDistrict.district).in_(entries))
-    return col(Attribute.service_id).in_(serving)
+    return col(Attribute.service_id).in_(serving_district(district))
 
 
 def _nearest(origin: GeoPoint | None, service: ServiceFacts) -> tuple[float | None, str | None]:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session, col, delete, select
 
-from catalogue.geocode import POSTCODE_DISTRICTS, area_entries
+from catalogue.districts import index_districts
 from catalogue.hsds_fields import apply_document
 from catalogue.search_index import index_service
 from catalogue.tables import (
@@ -31,14 +31,10 @@ from catalogue.tables import (
     ServiceArea,
     ServiceAtLocation,
     ServiceCapacity,
-    ServiceDistrict,
     Taxonomy,
     TaxonomyTerm,
 )
 from catalogue.taxonomy import SOCIAL_PRESCRIBING_TAXONOMY_ID, SOCIAL_PRESCRIBING_TERMS
-
-# The ServiceDistrict entry of a service that states no district restriction.
-ANYWHERE = "*"
 
 
 class RecordRejected(ValueError):
@@ -132,9 +128,9 @@ def write_service(
         areas = _replace_owned(
             session, ServiceArea, document["service_areas"], node, node, service_id=service.id
         )
-        _index_districts(session, service.id, areas, _is_new(session, node))
+        index_districts(session, service.id, areas, _is_new(session, node))
     elif _is_new(session, node):
-        _index_districts(session, service.id, [], is_new=True)
+        index_districts(session, service.id, [], is_new=True)
     if "capacities" in document:
         _check_capacities(document["capacities"])
         _replace_owned(
@@ -302,18 +298,6 @@ def _replace_owned(
         session.add(row)
         rows.append(row)
     return rows
-
-
-def _index_districts(
-    session: Session, service_id: str, areas: Sequence[ServiceArea], is_new: bool
-) -> None:
-    if not is_new:
-        session.exec(delete(ServiceDistrict).where(col(ServiceDistrict.service_id) == service_id))
-    restricted = [area for area in areas if area.extent_type == POSTCODE_DISTRICTS]
-    entries = {entry for area in restricted for entry in area_entries(area.extent)}
-    if not restricted:
-        entries = {ANYWHERE}
-    session.add_all(ServiceDistrict(district=entry, service_id=service_id) for entry in entries)
 
 
 def _track(session: Session, node: str, created: bool) -> None:

@@ -8,12 +8,10 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
+from catalogue.districts import serving_district
 from catalogue.geocode import (
     EARTH_RADIUS_M,
-    POSTCODE_DISTRICTS,
     GeoPoint,
-    area_covers,
-    area_entries,
     distance_m,
     postcode_district,
 )
@@ -23,7 +21,6 @@ from catalogue.tables import (
     Location,
     Organization,
     Service,
-    ServiceArea,
     ServiceAtLocation,
     TaxonomyTerm,
 )
@@ -158,12 +155,11 @@ def services_at_locations_page(
         .join(Location, col(Location.id) == ServiceAtLocation.location_id)
         .where(*where.conditions())
     )
+    if postcode:
+        query = query.where(col(Service.id).in_(serving_district(postcode_district(postcode))))
     if near is not None and proximity_m is not None:
         query = query.where(*_bounding_box(near, proximity_m))
     rows = session.exec(query.order_by(col(Service.name), col(ServiceAtLocation.id))).all()
-    if postcode:
-        outside = _services_not_covering(session, postcode_district(postcode))
-        rows = [(link, location) for link, location in rows if link.service_id not in outside]
     if near is not None and proximity_m is not None:
         measured = [(_distance(near, location), link) for link, location in rows]
         kept = sorted(
@@ -173,23 +169,6 @@ def services_at_locations_page(
     else:
         links = [link for link, _ in rows]
     return Page(links[page.offset : page.offset + page.per_page], len(links), page)
-
-
-def _services_not_covering(session: Session, district: str) -> set[str]:
-    """Ids of services whose published district list leaves ``district`` out."""
-    restricted: dict[str, list[str]] = {}
-    for service_id, extent in session.exec(
-        select(ServiceArea.service_id, ServiceArea.extent).where(
-            ServiceArea.extent_type == POSTCODE_DISTRICTS
-        )
-    ):
-        entries = area_entries(extent)
-        restricted.setdefault(service_id, []).extend(entries)
-    return {
-        service_id
-        for service_id, entries in restricted.items()
-        if not any(area_covers(entry, district) for entry in entries)
-    }
 
 
 def _bounding_box(centre: GeoPoint, radius_m: float) -> list[ColumnElement[bool]]:
