@@ -2,6 +2,7 @@
 
 import typer
 
+from socialrx import bench_catalogue
 from socialrx.catalogue_cli import catalogue_app
 
 app = typer.Typer(
@@ -14,6 +15,7 @@ bench_app = typer.Typer(
     help="Benchmarks that print their figures and ratios.", no_args_is_help=True
 )
 app.add_typer(bench_app, name="bench")
+bench_app.command("catalogue")(bench_catalogue.catalogue)
 
 
 @app.command()

@@ -1,0 +1,207 @@
+"""The HSDS 3.0 API of the community-service directory (Open Referral UK), plus the route
+organisations use to keep their own services' capacity and status up to date."""
+
+from datetime import datetime
+from typing import Annotated, Any, NoReturn
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+
+from api.deps import CurrentActor, SessionDep
+from catalogue.documents import DocumentBuilder, one_to_one
+from catalogue.geocode import Geocoder, demo_town_geocoder
+from catalogue.search import (
+    PageRequest,
+    ServiceFilter,
+    organizations_page,
+    services_at_locations_page,
+    services_page,
+    taxonomy_terms_page,
+)
+from catalogue.tables import Organization, Service, ServiceAtLocation, TaxonomyTerm
+from catalogue.updates import CapacityStatusUpdate, update_capacity_and_status
+from domain.enums import ActorKind
+
+router = APIRouter(tags=["catalogue"])
+
+MAX_PER_PAGE = 100
+MAX_PROXIMITY_M = 200_000
+
+Document = dict[str, Any]
+PageNumber = Annotated[int, Query(ge=1, description="Page number, from 1.")]
+PerPage = Annotated[
+    int, Query(ge=1, le=MAX_PER_PAGE, description=f"Items per page, 1 to {MAX_PER_PAGE}.")
+]
+Search = Annotated[str | None, Query(max_length=200, description="Words to look for.")]
+ModifiedAfter = Annotated[
+    datetime | None, Query(description="Only entries modified on or after this ISO 8601 time.")
+]
+Full = Annotated[bool, Query(description="Fully nested documents instead of the list form.")]
+
+
+def get_geocoder(request: Request) -> Geocoder:
+    """The app's geocoder (``app.state.geocoder``), else the demo town's district centroids."""
+    geocoder: Geocoder | None = getattr(request.app.state, "geocoder", None)
+    return geocoder or demo_town_geocoder()
+
+
+GeocoderDep = Annotated[Geocoder, Depends(get_geocoder)]
+
+
+@router.get("/services", summary="Services, one page at a time")
+def list_services(
+    session: SessionDep,
+    search: Search = None,
+    page: PageNumber = 1,
+    per_page: PerPage = 20,
+    taxonomy_term_id: str | None = None,
+    organization_id: str | None = None,
+    modified_after: ModifiedAfter = None,
+    full: Full = False,
+) -> Document:
+    where = ServiceFilter(search, taxonomy_term_id, organization_id, modified_after)
+    found = services_page(session, where, PageRequest(page, per_page))
+    builder = DocumentBuilder(session)
+    if full:
+        contents = [builder.service(service) for service in found.items]
+    else:
+        contents = [
+            builder.service_list_item(service, session.get(Organization, service.organization_id))
+            for service in found.items
+        ]
+    return found.envelope(contents)
+
+
+@router.get("/services/{service_id}", summary="One service, fully nested")
+def get_service(session: SessionDep, service_id: str) -> Document:
+    service = session.get(Service, service_id)
+    if service is None:
+        raise HTTPException(404, f"no service with id {service_id!r}")
+    return DocumentBuilder(session).service(service)
+
+
+@router.patch(
+    "/services/{service_id}/capacity-status",
+    summary="An organisation updates its service's capacity or status",
+)
+def update_service_capacity_status(
+    session: SessionDep, service_id: str, update: CapacityStatusUpdate, actor: CurrentActor
+) -> Document:
+    service = session.get(Service, service_id)
+    if service is None:
+        raise HTTPException(404, f"no service with id {service_id!r}")
+    # TODO(issue 4, access control): authenticate the caller and allow only the service's own
+    # organisation (and admins). Until then X-Actor is trusted, but an organisation already
+    # cannot change another organisation's service.
+    if actor.kind is ActorKind.ORGANISATION and actor.id != service.organization_id:
+        raise HTTPException(403, f"service {service_id!r} belongs to another organisation")
+    update_capacity_and_status(session, service_id, update, actor)
+    session.commit()
+    return DocumentBuilder(session).service(service)
+
+
+@router.get("/taxonomy_terms", summary="Taxonomy terms, one page at a time")
+def list_taxonomy_terms(
+    session: SessionDep,
+    search: Search = None,
+    page: PageNumber = 1,
+    per_page: PerPage = 20,
+    taxonomy_id: str | None = None,
+    parent_id: str | None = None,
+    top_only: bool = False,
+) -> Document:
+    found = taxonomy_terms_page(
+        session, search, taxonomy_id, parent_id, top_only, PageRequest(page, per_page)
+    )
+    builder = DocumentBuilder(session)
+    return found.envelope([builder.taxonomy_term(term) for term in found.items])
+
+
+@router.get("/taxonomy_terms/{term_id}", summary="One taxonomy term")
+def get_taxonomy_term(session: SessionDep, term_id: str) -> Document:
+    term = session.get(TaxonomyTerm, term_id)
+    if term is None:
+        raise HTTPException(404, f"no taxonomy term with id {term_id!r}")
+    return DocumentBuilder(session).taxonomy_term(term)
+
+
+@router.get("/organizations", summary="Organizations, one page at a time")
+def list_organizations(
+    session: SessionDep,
+    search: Search = None,
+    page: PageNumber = 1,
+    per_page: PerPage = 20,
+    full: Full = False,
+) -> Document:
+    found = organizations_page(session, search, PageRequest(page, per_page))
+    builder = DocumentBuilder(session)
+    documents = [builder.organization(organization) for organization in found.items]
+    if not full:
+        documents = [one_to_one(document) for document in documents]
+    return found.envelope(documents)
+
+
+@router.get("/organizations/{organization_id}", summary="One organization")
+def get_organization(
+    session: SessionDep,
+    organization_id: str,
+    full_service: Annotated[bool, Query(description="Nest its services in full.")] = True,
+) -> Document:
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        raise HTTPException(404, f"no organization with id {organization_id!r}")
+    return DocumentBuilder(session).organization(organization, with_services=full_service)
+
+
+@router.get("/service_at_locations", summary="Services at locations, one page at a time")
+def list_service_at_locations(
+    session: SessionDep,
+    geocoder: GeocoderDep,
+    search: Search = None,
+    page: PageNumber = 1,
+    per_page: PerPage = 20,
+    taxonomy_term_id: str | None = None,
+    organization_id: str | None = None,
+    modified_after: ModifiedAfter = None,
+    postcode: Annotated[
+        str | None,
+        Query(max_length=10, description="Only services whose areas cover its district."),
+    ] = None,
+    proximity: Annotated[
+        float | None,
+        Query(
+            gt=0,
+            le=MAX_PROXIMITY_M,
+            description="Metres from the postcode's centroid; needs postcode.",
+        ),
+    ] = None,
+    full: Full = False,
+) -> Document:
+    near = None
+    if proximity is not None:
+        if not postcode:
+            _invalid("proximity", "proximity needs a postcode to measure from")
+        near = geocoder.locate(postcode or "")
+        if near is None:
+            _invalid("postcode", f"cannot locate postcode {postcode!r} to measure proximity")
+    where = ServiceFilter(search, taxonomy_term_id, organization_id, modified_after)
+    found = services_at_locations_page(
+        session, where, PageRequest(page, per_page), postcode, near, proximity
+    )
+    builder = DocumentBuilder(session)
+    return found.envelope([builder.service_at_location(link, full=full) for link in found.items])
+
+
+@router.get("/service_at_locations/{link_id}", summary="One service at a location")
+def get_service_at_location(session: SessionDep, link_id: str) -> Document:
+    link = session.get(ServiceAtLocation, link_id)
+    if link is None:
+        raise HTTPException(404, f"no service_at_location with id {link_id!r}")
+    return DocumentBuilder(session).service_at_location(link)
+
+
+def _invalid(parameter: str, message: str) -> NoReturn:
+    # The same 422 shape FastAPI gives for a malformed parameter, naming the parameter.
+    raise RequestValidationError(
+        [{"loc": ("query", parameter), "msg": message, "type": "value_error"}]
+    )
