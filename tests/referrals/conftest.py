@@ -13,22 +13,13 @@ from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from catalogue.tables import Organization, Service
+from catalogue.demo import load_demo_directory
 from domain.policy import ReferralPolicy
 from socialrx.demo import load_demo_people
 from socialrx.settings import Settings
 from tests.history_text import history_text, personal_details_in
 from tests.referrals.driver import Driver
 from tests.temporal_env import start_dev_server, start_time_skipping
-
-DIRECTORY = [
-    Organization(id="org-walkers", name="Millbrook Walkers"),
-    Organization(id="org-clay", name="Clay Studio Collective"),
-    Organization(id="org-closed", name="Old Hall Trust"),
-    Service(id="svc-health-walks", organization_id="org-walkers", name="Health walks"),
-    Service(id="svc-pottery", organization_id="org-clay", name="Pottery for wellbeing"),
-    Service(id="svc-old-hall", organization_id="org-closed", name="Tea dances", status="inactive"),
-]
 
 
 @pytest.fixture(scope="session")
@@ -41,9 +32,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 def load_directory_and_people(engine: Engine) -> None:
     with Session(engine) as session:
         load_demo_people(session)
-        for row in DIRECTORY:
-            session.merge(row.model_copy())
-        session.commit()
+        load_demo_directory(session)
 
 
 @asynccontextmanager

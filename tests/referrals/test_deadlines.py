@@ -85,19 +85,22 @@ async def test_silent_organisation_is_reminded_then_auto_declined_and_another_ac
         "cancelled"
     ]
     # Too late: the organisation can no longer answer the auto-declined referral.
-    await driver.respond(walks, "org-walkers", accepted=True, expect=409)
+    await driver.respond(walks, "org-millbrook-leisure-trust", accepted=True, expect=409)
 
-    (pottery,) = await driver.connect(referral_id, "svc-pottery")
-    state = await driver.respond(pottery, "org-clay", accepted=True)
+    (pottery,) = await driver.connect(referral_id, "svc-pottery-for-beginners")
+    state = await driver.respond(pottery, "org-canal-side-studios", accepted=True)
     statuses = {s["service_id"]: s["status"] for s in state["service_referrals"]}
-    assert statuses == {"svc-health-walks": "auto_declined", "svc-pottery": "accepted"}
-    state = await driver.uptake(pottery, "org-clay", started=True)
+    assert statuses == {
+        "svc-health-walks": "auto_declined",
+        "svc-pottery-for-beginners": "accepted",
+    }
+    state = await driver.uptake(pottery, "org-canal-side-studios", started=True)
     assert state["status"] == "engaged"
 
 
 async def test_organisation_declines_and_the_link_worker_chooses_again(driver: Driver) -> None:
     referral_id, (walks,) = await connected(driver, "svc-health-walks")
-    state = await driver.respond(walks, "org-walkers", accepted=False)
+    state = await driver.respond(walks, "org-millbrook-leisure-trust", accepted=False)
     assert [s["status"] for s in state["service_referrals"]] == ["declined"]
     assert state["status"] == "connecting"
     choose = tasks_of(driver, referral_id, "choose_service")
@@ -109,8 +112,8 @@ async def test_organisation_declines_and_the_link_worker_chooses_again(driver: D
 
 async def test_organisation_reports_did_not_attend(driver: Driver) -> None:
     referral_id, (walks,) = await connected(driver, "svc-health-walks")
-    await driver.respond(walks, "org-walkers")
-    state = await driver.uptake(walks, "org-walkers", started=False)
+    await driver.respond(walks, "org-millbrook-leisure-trust")
+    state = await driver.uptake(walks, "org-millbrook-leisure-trust", started=False)
     assert [s["status"] for s in state["service_referrals"]] == ["did_not_attend"]
     assert state["status"] == "connecting"
     assert tasks_of(driver, referral_id, "choose_service")[-1][2] == "open"
@@ -118,8 +121,8 @@ async def test_organisation_reports_did_not_attend(driver: Driver) -> None:
 
 async def engaged(driver: Driver) -> UUID:
     referral_id, (walks,) = await connected(driver, "svc-health-walks")
-    await driver.respond(walks, "org-walkers")
-    await driver.uptake(walks, "org-walkers")
+    await driver.respond(walks, "org-millbrook-leisure-trust")
+    await driver.uptake(walks, "org-millbrook-leisure-trust")
     return referral_id
 
 

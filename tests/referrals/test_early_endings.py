@@ -80,8 +80,10 @@ async def test_consent_withdrawn_midway_closes_tasks_and_tells_the_organisation(
     referral_id = await driver.submit()
     await driver.contact(referral_id)
     await driver.assess(referral_id)
-    walks, _pottery = await driver.connect(referral_id, "svc-health-walks", "svc-pottery")
-    await driver.respond(walks, "org-walkers", accepted=True)
+    walks, _pottery = await driver.connect(
+        referral_id, "svc-health-walks", "svc-pottery-for-beginners"
+    )
+    await driver.respond(walks, "org-millbrook-leisure-trust", accepted=True)
     assert set(open_tasks(driver, referral_id)) == {"confirm_uptake", "respond_to_referral"}
 
     state = await driver.post(
@@ -93,7 +95,10 @@ async def test_consent_withdrawn_midway_closes_tasks_and_tells_the_organisation(
     await driver.wait_closed(referral_id)
     assert open_tasks(driver, referral_id) == []
     notices = [m for m in driver.outbox(referral_id) if m.kind == "organisation_withdrawn"]
-    assert sorted(m.recipient_id for m in notices) == ["org-clay", "org-walkers"]
+    assert sorted(m.recipient_id for m in notices) == [
+        "org-canal-side-studios",
+        "org-millbrook-leisure-trust",
+    ]
     detail = await driver.detail(referral_id)
     assert {s["status"] for s in detail["service_referrals"]} == {"withdrawn"}
     (gp_message,) = [m.payload for m in driver.outbox(referral_id) if m.kind == "gp_outcome"]

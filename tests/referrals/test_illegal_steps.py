@@ -55,7 +55,7 @@ async def test_uptake_before_any_service_is_chosen_is_refused(driver: Driver) ->
     response = await driver.http.post(
         f"/service-referrals/{walks}/uptake",
         json={"started": True},
-        headers={"X-Actor": "organisation:org-walkers"},
+        headers={"X-Actor": "organisation:org-millbrook-leisure-trust"},
     )
     assert response.status_code == 409
     assert "Accept the referral" in response.json()["detail"]
@@ -107,10 +107,10 @@ async def test_organisation_cannot_answer_for_another(driver: Driver) -> None:
     await driver.assess(referral_id)
     (walks,) = await driver.connect(referral_id, "svc-health-walks")
     before = footprint(driver, referral_id)
-    await driver.respond(walks, "org-clay", accepted=False, expect=409)
+    await driver.respond(walks, "org-canal-side-studios", accepted=False, expect=409)
     assert footprint(driver, referral_id) == before
-    await driver.respond(walks, "org-walkers", accepted=True)
-    await driver.respond(walks, "org-walkers", accepted=True, expect=409)
+    await driver.respond(walks, "org-millbrook-leisure-trust", accepted=True)
+    await driver.respond(walks, "org-millbrook-leisure-trust", accepted=True, expect=409)
     await assert_rejected(
         driver,
         referral_id,
@@ -128,7 +128,7 @@ async def test_organisation_cannot_cancel_on_the_practices_behalf(driver: Driver
         f"/referrals/{referral_id}/cancel",
         {},
         "Only the practice or admin can close a referral as cancelled_by_referrer",
-        actor="organisation:org-walkers",
+        actor="organisation:org-millbrook-leisure-trust",
     )
 
 
@@ -159,10 +159,10 @@ async def test_unknown_referral_and_bad_input_are_client_errors(driver: Driver) 
     fields = {tuple(error["loc"]) for error in response.json()["detail"]}
     assert fields == {("body", "method"), ("body", "reached")}
     response = await driver.http.post(
-        f"/referrals/{referral_id}/connections", json={"service_ids": ["svc-old-hall"]}
+        f"/referrals/{referral_id}/connections", json={"service_ids": ["svc-home-from-hospital"]}
     )
     assert response.status_code == 422
-    assert "svc-old-hall is not an active service" in response.json()["detail"]
+    assert "svc-home-from-hospital is not an active service" in response.json()["detail"]
 
 
 async def test_submission_errors_name_the_field_and_save_nothing(driver: Driver) -> None:

@@ -19,8 +19,8 @@ async def test_referral_completes_across_worker_restarts(driver: Driver) -> None
     await driver.restart_worker()
     await driver.assess(referral_id)
     (walks,) = await driver.connect(referral_id, "svc-health-walks")
-    await driver.respond(walks, "org-walkers")
-    await driver.uptake(walks, "org-walkers")
+    await driver.respond(walks, "org-millbrook-leisure-trust")
+    await driver.uptake(walks, "org-millbrook-leisure-trust")
     await driver.restart_worker()
 
     await driver.skip(timedelta(weeks=13, hours=1))
@@ -44,8 +44,8 @@ async def test_timers_that_fire_while_no_worker_runs_are_handled_by_the_next(
     await dev_driver.contact(referral_id)
     await dev_driver.assess(referral_id)
     (walks,) = await dev_driver.connect(referral_id, "svc-health-walks")
-    await dev_driver.respond(walks, "org-walkers")
-    await dev_driver.uptake(walks, "org-walkers")
+    await dev_driver.respond(walks, "org-millbrook-leisure-trust")
+    await dev_driver.uptake(walks, "org-millbrook-leisure-trust")
 
     await dev_driver.stop_worker()
     await asyncio.sleep(6)  # both checkpoints (2 s and 4 s, 1 s windows) pass unseen
