@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
 
+from catalogue.geocode import Geocoder, demo_town_geocoder
 from domain.enums import ActorKind
 from domain.messages import Actor
 from socialrx.settings import Settings
@@ -56,7 +57,14 @@ def get_current_actor(
         ) from error
 
 
+def get_geocoder(request: Request) -> Geocoder:
+    """The app's geocoder (``app.state.geocoder``), else the demo town's district centroids."""
+    geocoder: Geocoder | None = getattr(request.app.state, "geocoder", None)
+    return geocoder or demo_town_geocoder()
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 CurrentActor = Annotated[Actor, Depends(get_current_actor)]
+GeocoderDep = Annotated[Geocoder, Depends(get_geocoder)]

@@ -149,6 +149,9 @@ class ReferralState(BaseModel):
     contact_attempts: list[ContactAttemptRecord] = []
     need_codes: list[str] = []
     assessed: bool = False
+    suggested_service_ids: list[str] = Field(
+        default=[], description="What matching suggested when a service was last to be chosen."
+    )
     service_referrals: list[ServiceReferralState] = []
     first_uptake_at: datetime | None = None
     checkpoints: list[CheckpointState] = []
@@ -213,6 +216,11 @@ class Projection(BaseModel):
     outcomes: list[OutcomeSpec] = []
     messages: list[MessageSpec] = []
     detail: dict[str, str | int | bool | None] = {}
+
+
+class SuggestionRequest(BaseModel):
+    referral_id: UUID
+    need_codes: list[str]
 
 
 class AssignmentRequest(BaseModel):

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.matching import MatchingActivities
 from activities.outbox import deliver_pending
 from activities.read_model import ReadModelActivities
 from activities.senders import LogSender, MessageSender
@@ -26,11 +27,16 @@ def build_worker(
     max_cached_workflows: int = 1000,
 ) -> Worker:
     read_model = ReadModelActivities(engine, sender)
+    matching = MatchingActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[ReferralWorkflow],
-        activities=[read_model.apply_projection, read_model.assign_link_worker],
+        activities=[
+            read_model.apply_projection,
+            read_model.assign_link_worker,
+            matching.suggest_services,
+        ],
         activity_executor=executor or ThreadPoolExecutor(max_workers=8),
         max_cached_workflows=max_cached_workflows,
     )

@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         ReferralInput,
         ReferralState,
         ServiceReferralState,
+        SuggestionRequest,
         TaskClosure,
         TaskSpec,
         UptakeConfirmation,
@@ -305,6 +306,7 @@ class ReferralWorkflow:
         self._state.assessed = True
         self._state.need_codes = list(step.need_codes)
         self._state.status = ReferralStatus.ASSESSED
+        await self._suggest_services()
         await self._project(
             "assessed",
             step.actor,
@@ -312,6 +314,7 @@ class ReferralWorkflow:
             close_tasks=[TaskClosure(kind=TaskKind.WHAT_MATTERS_CONVERSATION)],
             open_tasks=[self._for_link_worker(TaskKind.CHOOSE_SERVICE)],
             outcomes=[OutcomeSpec(checkpoint="baseline", measures=step.baseline)],
+            detail={"suggested": ",".join(self._state.suggested_service_ids)},
         )
         return self._state
 
@@ -345,7 +348,12 @@ class ReferralWorkflow:
             close_tasks=[TaskClosure(kind=TaskKind.CHOOSE_SERVICE)],
             open_tasks=[self._for_organisation(TaskKind.RESPOND_TO_REFERRAL, s) for s in sent],
             messages=[self._to_organisation(MessageKind.ORGANISATION_REFERRAL, s) for s in sent],
-            detail={"services": ",".join(s.service_id for s in sent)},
+            detail={
+                "services": ",".join(s.service_id for s in sent),
+                "suggested": ",".join(
+                    s.service_id for s in sent if s.service_id in self._state.suggested_service_ids
+                ),
+            },
         )
         return self._state
 
@@ -439,6 +447,20 @@ class ReferralWorkflow:
         return self._state
 
     # --- helpers --------------------------------------------------------------------------
+
+    async def _suggest_services(self) -> None:
+        # Added after the first histories were recorded; they replay without the call.
+        if not workflow.patched("suggest-services"):
+            return
+        self._state.suggested_service_ids = await workflow.execute_local_activity(
+            "suggest_services",
+            SuggestionRequest(
+                referral_id=self._referral.referral_id, need_codes=self._state.need_codes
+            ),
+            result_type=list[str],
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=STEP_RETRY,
+        )
 
     @property
     def _closed(self) -> bool:

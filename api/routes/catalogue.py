@@ -4,12 +4,11 @@ organisations use to keep their own services' capacity and status up to date."""
 from datetime import datetime
 from typing import Annotated, Any, NoReturn
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 
-from api.deps import CurrentActor, SessionDep
+from api.deps import CurrentActor, GeocoderDep, SessionDep
 from catalogue.documents import DocumentBuilder, one_to_one
-from catalogue.geocode import Geocoder, demo_town_geocoder
 from catalogue.search import (
     PageRequest,
     ServiceFilter,
@@ -37,15 +36,6 @@ ModifiedAfter = Annotated[
     datetime | None, Query(description="Only entries modified on or after this ISO 8601 time.")
 ]
 Full = Annotated[bool, Query(description="Fully nested documents instead of the list form.")]
-
-
-def get_geocoder(request: Request) -> Geocoder:
-    """The app's geocoder (``app.state.geocoder``), else the demo town's district centroids."""
-    geocoder: Geocoder | None = getattr(request.app.state, "geocoder", None)
-    return geocoder or demo_town_geocoder()
-
-
-GeocoderDep = Annotated[Geocoder, Depends(get_geocoder)]
 
 
 @router.get("/services", summary="Services, one page at a time")

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from api.deps import CurrentActor, SessionDep, TemporalDep
 from api.lookups import referral_or_404
+from api.routes.catalogue import GeocoderDep
 from api.schemas import (
     AssessmentIn,
     ConnectionIn,
@@ -18,7 +19,9 @@ from api.schemas import (
     TaskOut,
 )
 from api.steps import run_step
-from catalogue.tables import Service
+from catalogue.lookup import active_service
+from catalogue.matching import MatchResult
+from catalogue.referral_match import suggest_for_referral
 from domain.enums import AssigneeKind, ClosureReason, ReferralUpdate, TaskStatus
 from domain.messages import (
     Assessment,
@@ -115,6 +118,28 @@ async def record_assessment(
     return state
 
 
+@router.get(
+    "/referrals/{referral_id}/suggestions",
+    response_model=MatchResult,
+    summary="Services that meet the person's needs, ranked and explained",
+)
+def suggest_services(
+    referral_id: UUID,
+    session: SessionDep,
+    geocoder: GeocoderDep,
+    limit: int = Query(default=10, ge=1, le=50),
+) -> MatchResult:
+    referral_or_404(session, referral_id)
+    result = suggest_for_referral(session, referral_id, geocoder=geocoder, limit=limit)
+    if result is None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "No needs are recorded for this referral yet; record the 'what matters' "
+            "conversation first.",
+        )
+    return result
+
+
 @router.post(
     "/referrals/{referral_id}/connections",
     response_model=ReferralState,
@@ -129,15 +154,16 @@ async def connect_services(
 ) -> ReferralState:
     referral_or_404(session, referral_id)
     choices = []
+    # Any active service may be chosen, suggested or not: the link worker knows the person.
     for service_id in connection.service_ids:
-        service = session.get(Service, service_id)
-        if service is None or service.status != "active":
+        service = active_service(session, service_id)
+        if service is None:
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 f"service_ids: {service_id} is not an active service in the directory",
             )
         choices.append(
-            ServiceChoice(service_id=service.id, organisation_id=service.organization_id)
+            ServiceChoice(service_id=service.service_id, organisation_id=service.organization_id)
         )
     return await run_step(
         temporal,

@@ -49,7 +49,9 @@ async def test_referral_completes_after_both_follow_ups_and_tells_the_gp(driver:
     assert gp_message["snomed"]["code"] == REFERRAL_TO_SOCIAL_PRESCRIBING
     assert gp_message["closure_reason"] == "completed"
     assert gp_message["nhs_number"] == driver.submitted[referral_id]["nhs_number"]
-    assert [s["service_name"] for s in gp_message["services_taken_up"]] == ["Millbrook health walks"]
+    assert [s["service_name"] for s in gp_message["services_taken_up"]] == [
+        "Millbrook health walks"
+    ]
     measures = gp_message["measures"]
     assert measures["baseline"]["measures"][0]["answers"] == SWEMWBS_BASELINE["answers"]
     for checkpoint in ("follow_up_1", "follow_up_2"):
