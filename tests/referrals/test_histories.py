@@ -3,7 +3,7 @@
 Regenerate the saved histories after a deliberate change of command sequence (and put the
 change behind ``workflow.patched``) with:
 
-    SOCIALRX_SAVE_HISTORIES=1 .venv/bin/pytest tests/referrals/test_histories.py
+    SOCIALRX_SAVE_HISTORIES=<label> .venv/bin/pytest tests/referrals/test_histories.py
 """
 
 import json
@@ -106,6 +106,8 @@ async def test_save_lifecycle_histories(driver: Driver) -> None:
     await driver.wait_closed(withdrawn)
 
     SAVED.mkdir(exist_ok=True)
+    # Histories saved before a change stay, so replay keeps covering older code paths.
     names = {completed: "completed-one-follow-up-missed", withdrawn: "auto-declined-then-withdrawn"}
+    version = os.environ["SOCIALRX_SAVE_HISTORIES"]
     for referral_id, history in (await driver.histories()).items():
-        (SAVED / f"{names[referral_id]}.json").write_text(history.to_json())
+        (SAVED / f"{names[referral_id]}-{version}.json").write_text(history.to_json())
