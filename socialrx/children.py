@@ -140,11 +140,12 @@ class Children:
             child.stop()
 
     def _output_env(self) -> dict[str, str]:
-        # Children log with rich too; let them colour and size their lines for this terminal.
-        env = {"PYTHONUNBUFFERED": "1", "COLUMNS": str(max(self.console.width - 12, 60))}
-        if self.console.is_terminal:
-            env["FORCE_COLOR"] = "1"
-        return env
+        # Children log with rich too: in a terminal they colour and fit their lines to it
+        # beside the prefix; into a file or pipe they keep long lines whole.
+        if not self.console.is_terminal:
+            return {"PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+        width = max(self.console.width - PREFIX_WIDTH - 2, 60)
+        return {"PYTHONUNBUFFERED": "1", "COLUMNS": str(width), "FORCE_COLOR": "1"}
 
     def _relay(self, stream: IO[bytes], prefix: Text) -> None:
         for raw in iter(stream.readline, b""):

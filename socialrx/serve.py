@@ -15,6 +15,12 @@ from socialrx.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 
+def _configure_logs(settings: Settings) -> None:
+    logs.configure(settings.log_level)
+    # Alembic announces its dialect on every start even when there is nothing to migrate.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def worker() -> None:
     """Run a Temporal worker for referrals: the workflow and its read-model activities.
 
@@ -22,7 +28,7 @@ def worker() -> None:
     polls SOCIALRX_TASK_QUEUE. Run as many as you like; SIGTERM stops one gracefully.
     """
     settings = get_settings()
-    logs.configure(settings.log_level)
+    _configure_logs(settings)
     migrate(settings.resolved_database_url)
     asyncio.run(_work_until_stopped(settings))
 
@@ -54,7 +60,7 @@ def api() -> None:
     from api.main import create_app
 
     settings = get_settings()
-    logs.configure(settings.log_level)
+    _configure_logs(settings)
     # log_config=None keeps uvicorn's loggers on our rich handler instead of its own.
     uvicorn.run(
         create_app(settings),
