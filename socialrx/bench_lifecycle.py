@@ -42,7 +42,7 @@ from socialrx.bench_baseline import (
     assign_nobody,
     project_nothing,
 )
-from socialrx.db import engine_for, migrate
+from socialrx.db import engine_for, make_engine, migrate
 from socialrx.seed import load_demo_data
 from socialrx.settings import Settings
 from socialrx.temporal import DATA_CONVERTER, installed_binary
@@ -183,16 +183,19 @@ async def _referral_phase(
     progress: Progress,
     executor: ThreadPoolExecutor,
 ) -> Phase:
-    engine = engine_for(settings.resolved_database_url)
+    # The worker gets an engine of its own, as it has in production, where it is another
+    # process: sharing the API's pool would let the API's requests, each holding a
+    # connection while it awaits a step, starve the activities that the step awaits.
+    worker_engine = make_engine(settings.resolved_database_url)
     app = create_app(settings, client)
     transport = httpx.ASGITransport(app=app)
     nhs_numbers = nhs_number.generate(for_region=nhs_number.REGION_SYNTHETIC, quantity=count)
     async with (
         httpx.AsyncClient(transport=transport, base_url="http://bench.invalid") as http,
-        build_worker(client, settings.task_queue, engine, executor=executor),
+        build_worker(client, settings.task_queue, worker_engine, executor=executor),
     ):
         driver = ReferralDriver(http, client)
-        return await _phase(
+        phase = await _phase(
             "referral",
             lambda index: driver.drive(nhs_numbers[index]),
             client,
@@ -200,6 +203,8 @@ async def _referral_phase(
             concurrency,
             progress,
         )
+    worker_engine.dispose()
+    return phase
 
 
 async def _baseline_phase(
