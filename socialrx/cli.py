@@ -2,7 +2,7 @@
 
 import typer
 
-from socialrx import bench_catalogue
+from socialrx import bench_catalogue, bench_lifecycle, dev, seed, serve
 from socialrx.catalogue_cli import catalogue_app
 
 app = typer.Typer(
@@ -15,6 +15,11 @@ bench_app = typer.Typer(
     help="Benchmarks that print their figures and ratios.", no_args_is_help=True
 )
 app.add_typer(bench_app, name="bench")
+app.command("dev")(dev.dev)
+app.command("worker")(serve.worker)
+app.command("api")(serve.api)
+app.command("seed")(seed.seed)
+bench_app.command("lifecycle")(bench_lifecycle.lifecycle)
 bench_app.command("catalogue")(bench_catalogue.catalogue)
 
 

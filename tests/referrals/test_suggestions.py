@@ -36,7 +36,5 @@ async def test_assessment_asks_matching_and_the_choice_is_recorded_against_it(
 
 
 async def test_suggestions_for_an_unknown_referral_are_404(driver: Driver) -> None:
-    response = await driver.http.get(
-        "/referrals/00000000-0000-4000-8000-000000000000/suggestions"
-    )
+    response = await driver.http.get("/referrals/00000000-0000-4000-8000-000000000000/suggestions")
     assert response.status_code == 404

@@ -1,0 +1,71 @@
+"""``socialrx worker`` and ``socialrx api``: the two long-running processes of production.
+
+Both read their configuration from the environment (see Settings) and bring the database up
+to date before they start, so either may be the first to run against a fresh database.
+"""
+
+import asyncio
+import logging
+import signal
+
+from socialrx import logs
+from socialrx.db import engine_for, migrate
+from socialrx.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def _configure_logs(settings: Settings) -> None:
+    logs.configure(settings.log_level)
+    # Alembic announces its dialect on every start even when there is nothing to migrate.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def worker() -> None:
+    """Run a Temporal worker for referrals: the workflow and its read-model activities.
+
+    Connects to SOCIALRX_TEMPORAL_ADDRESS (default 127.0.0.1:SOCIALRX_TEMPORAL_PORT) and
+    polls SOCIALRX_TASK_QUEUE. Run as many as you like; SIGTERM stops one gracefully.
+    """
+    settings = get_settings()
+    _configure_logs(settings)
+    migrate(settings.resolved_database_url)
+    asyncio.run(_work_until_stopped(settings))
+
+
+async def _work_until_stopped(settings: Settings) -> None:
+    from socialrx.temporal import connect
+    from socialrx.worker import run_worker
+
+    # Cancelling the worker's task leaves `async with Worker` cleanly, which shuts it down.
+    this_task = asyncio.current_task()
+    assert this_task is not None
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, this_task.cancel)
+    client = await connect(settings)
+    try:
+        await run_worker(client, settings.task_queue, engine_for(settings.resolved_database_url))
+    except asyncio.CancelledError:
+        log.info("worker stopped")
+
+
+def api() -> None:
+    """Serve the HTTP API with uvicorn on SOCIALRX_API_HOST:SOCIALRX_API_PORT.
+
+    Interactive documentation is at /docs. SIGTERM stops it gracefully.
+    """
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = get_settings()
+    _configure_logs(settings)
+    # log_config=None keeps uvicorn's loggers on our rich handler instead of its own.
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+    )

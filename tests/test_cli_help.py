@@ -1,0 +1,24 @@
+"""Every command explains itself with --help."""
+
+import pytest
+from typer.testing import CliRunner
+
+from socialrx.cli import app
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        ([], "dev"),
+        (["dev"], "Ctrl-C"),
+        (["dev"], "SOCIALRX_TEMPORAL_ADDRESS"),
+        (["worker"], "Temporal worker"),
+        (["api"], "uvicorn"),
+        (["seed"], "demo"),
+        (["bench", "lifecycle"], "--concurrency"),
+    ],
+)
+def test_help(command: list[str], says: str) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert says in result.output
