@@ -5,6 +5,7 @@ from uuid import UUID
 
 from fastapi import HTTPException, status
 from pydantic import BaseModel
+from sqlmodel import Session
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -19,8 +20,15 @@ from domain.messages import ReferralState, workflow_id_for
 
 
 async def run_step(
-    client: Client, referral_id: UUID, update: ReferralUpdate, step: BaseModel
+    client: Client,
+    session: Session,
+    referral_id: UUID,
+    update: ReferralUpdate,
+    step: BaseModel,
 ) -> ReferralState:
+    # Give the pooled connection back while the step runs: it can take a while, and many
+    # requests waiting on Temporal must not hold the whole pool (or, on SQLite, a lock).
+    session.commit()
     handle = client.get_workflow_handle(workflow_id_for(referral_id))
     try:
         result: ReferralState = await handle.execute_update(update, step, result_type=ReferralState)

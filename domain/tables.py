@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, Column, DateTime, String, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, String, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domain.enums import (
@@ -23,6 +23,18 @@ from domain.enums import (
 )
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment in UTC on every database: SQLite keeps no zone, so one is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -34,7 +46,7 @@ ENUM = String(32)
 def _moment(nullable: bool = True, index: bool = False) -> Any:
     return Field(
         default=None,
-        sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index),
+        sa_column=Column(UtcDateTime(), nullable=nullable, index=index),
     )
 
 
@@ -69,7 +81,7 @@ class Referral(SQLModel, table=True):
     link_worker_id: str | None = Field(default=None, foreign_key="link_worker.id", index=True)
     need_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
     )
     updated_at: datetime | None = _moment()
     closed_at: datetime | None = _moment()
@@ -100,7 +112,7 @@ class ReferralNote(SQLModel, table=True):
     text: str = Field(max_length=4000)
     author_id: str = Field(max_length=64)
     created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
     )
 
 
@@ -111,7 +123,7 @@ class AppliedStep(SQLModel, table=True):
     referral_id: UUID = Field(primary_key=True)
     step_key: str = Field(primary_key=True, max_length=80)
     applied_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
     )
 
 
@@ -127,7 +139,7 @@ class Task(SQLModel, table=True):
     status: TaskStatus = Field(default=TaskStatus.OPEN, index=True, sa_type=ENUM)
     due_at: datetime | None = _moment(index=True)
     created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
     )
     closed_at: datetime | None = _moment()
 
@@ -143,8 +155,8 @@ class ServiceReferral(SQLModel, table=True):
     status: ServiceReferralStatus = Field(
         default=ServiceReferralStatus.PENDING, index=True, sa_type=ENUM
     )
-    sent_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    respond_by: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sent_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    respond_by: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     responded_at: datetime | None = _moment()
 
 
@@ -158,7 +170,7 @@ class OutcomeRecord(SQLModel, table=True):
     version: str = Field(default="1", max_length=16)
     answers: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     missed: bool = False
-    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class AuditEvent(SQLModel, table=True):
@@ -168,7 +180,7 @@ class AuditEvent(SQLModel, table=True):
     actor_kind: str = Field(max_length=32)
     actor_id: str = Field(max_length=64)
     action: str = Field(max_length=64)
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -181,6 +193,6 @@ class OutboxMessage(SQLModel, table=True):
     recipient_kind: RecipientKind = Field(sa_type=ENUM)
     recipient_id: str = Field(max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     sent_at: datetime | None = _moment(index=True)
     attempts: int = 0

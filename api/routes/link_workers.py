@@ -86,6 +86,7 @@ async def record_contact_attempt(
     referral_or_404(session, referral_id)
     state = await run_step(
         temporal,
+        session,
         referral_id,
         ReferralUpdate.RECORD_CONTACT_ATTEMPT,
         ContactAttempt(actor=actor, method=attempt.method, reached=attempt.reached),
@@ -109,6 +110,7 @@ async def record_assessment(
     referral_or_404(session, referral_id)
     state = await run_step(
         temporal,
+        session,
         referral_id,
         ReferralUpdate.RECORD_ASSESSMENT,
         Assessment(actor=actor, need_codes=assessment.need_codes, baseline=assessment.baseline),
@@ -167,6 +169,7 @@ async def connect_services(
         )
     return await run_step(
         temporal,
+        session,
         referral_id,
         ReferralUpdate.CONNECT_SERVICES,
         Connection(actor=actor, choices=choices),
@@ -189,6 +192,7 @@ async def record_follow_up(
     referral_or_404(session, referral_id)
     return await run_step(
         temporal,
+        session,
         referral_id,
         ReferralUpdate.RECORD_FOLLOW_UP,
         FollowUpRecord(actor=actor, checkpoint=checkpoint, measures=follow_up.measures),
@@ -209,7 +213,11 @@ async def close_referral(
 ) -> ReferralState:
     referral_or_404(session, referral_id)
     state = await run_step(
-        temporal, referral_id, ReferralUpdate.CLOSE, Closure(actor=actor, reason=closure.reason)
+        temporal,
+        session,
+        referral_id,
+        ReferralUpdate.CLOSE,
+        Closure(actor=actor, reason=closure.reason),
     )
     _keep_note(session, referral_id, f"closure_{closure.reason.value}", closure.note, actor.id)
     return state
@@ -230,6 +238,7 @@ async def withdraw_consent(
     referral_or_404(session, referral_id)
     state = await run_step(
         temporal,
+        session,
         referral_id,
         ReferralUpdate.CLOSE,
         Closure(actor=actor, reason=ClosureReason.CONSENT_WITHDRAWN),
@@ -266,6 +275,7 @@ async def reassign(
         )
     return await run_step(
         temporal,
+        session,
         referral_id,
         ReferralUpdate.REASSIGN,
         Reassignment(actor=actor, link_worker_id=worker.id),

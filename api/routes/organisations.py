@@ -64,6 +64,7 @@ async def respond(
     service_referral = service_referral_or_404(session, service_referral_id)
     return await run_step(
         temporal,
+        session,
         service_referral.referral_id,
         ReferralUpdate.RESPOND_TO_REFERRAL,
         OrganisationResponse(
@@ -90,6 +91,7 @@ async def confirm_uptake(
     service_referral = service_referral_or_404(session, service_referral_id)
     return await run_step(
         temporal,
+        session,
         service_referral.referral_id,
         ReferralUpdate.CONFIRM_UPTAKE,
         UptakeConfirmation(

@@ -4,6 +4,7 @@ import logging
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, HTTPException, status
+from sqlmodel import Session, col, delete
 from temporalio.service import RPCError
 
 from api.deps import CurrentActor, SessionDep, SettingsDep, TemporalDep
@@ -52,9 +53,10 @@ async def submit_referral(
             **submission.model_dump(exclude={"practice_ods", "need_codes", "consent_given"}),
         )
     )
-    session.flush()
+    # Committed before the workflow starts, because its first step reads these rows, and so
+    # that no database lock is held while Temporal answers.
+    session.commit()
     workflow_id = workflow_id_for(referral_id)
-    # The row is committed only once the workflow exists: a failure in between leaves neither.
     try:
         await temporal.start_workflow(
             REFERRAL_WORKFLOW,
@@ -68,15 +70,21 @@ async def submit_referral(
             task_queue=settings.task_queue,
         )
     except RPCError as error:
-        session.rollback()
+        _forget(session, referral_id)
         log.error("could not start workflow %s: %s", workflow_id, error.message)
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "The referral could not be started and was not saved; send it again.",
         ) from error
-    session.commit()
     log.info("referral %s received from %s by %s", referral_id, submission.practice_ods, actor.id)
     return ReferralCreated(id=referral_id, workflow_id=workflow_id, status=ReferralStatus.RECEIVED)
+
+
+def _forget(session: Session, referral_id: UUID) -> None:
+    """Undo a submission whose workflow never started, so nothing is left half-made."""
+    session.execute(delete(Person).where(col(Person.referral_id) == referral_id))
+    session.execute(delete(Referral).where(col(Referral.id) == referral_id))
+    session.commit()
 
 
 @router.post(
@@ -90,6 +98,7 @@ async def cancel_referral(
     referral_or_404(session, referral_id)
     return await run_step(
         temporal,
+        session,
         referral_id,
         ReferralUpdate.CLOSE,
         Closure(actor=actor, reason=ClosureReason.CANCELLED_BY_REFERRER),
