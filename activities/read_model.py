@@ -51,7 +51,8 @@ class ReadModelActivities:
                     session.rollback()
                     if session.get(AppliedStep, key) is None:
                         raise
-        deliver_pending(self._engine, self._sender, projection.referral_id)
+        if projection.messages:
+            deliver_pending(self._engine, self._sender, projection.referral_id)
 
     @activity.defn(name="assign_link_worker")
     def assign_link_worker(self, request: AssignmentRequest) -> Assignment:

@@ -1,7 +1,8 @@
 """The baseline of ``socialrx bench lifecycle``: a referral's shape with no logic and no DB.
 
 It takes the same Temporal steps as a referral on the happy path — the same local activities
-(one ``apply_projection`` per step plus ``assign_link_worker``), the same updates, and the
+(one ``apply_projection`` per step plus ``assign_link_worker`` and ``suggest_services``), the
+same updates, and the
 same timers, fired or cancelled alike — but its activities do nothing and its handlers decide
 nothing. Referral throughput over baseline throughput is then what our own code costs.
 
@@ -23,6 +24,7 @@ BASELINE_WORKFLOW = "LifecycleBaseline"
 # The same names as the referral's local activities, so both histories read alike.
 PROJECT = "apply_projection"
 ASSIGN = "assign_link_worker"
+SUGGEST = "suggest_services"
 STEP_TIMEOUT = timedelta(seconds=30)
 
 
@@ -35,6 +37,12 @@ def project_nothing(step: str) -> None:
 def assign_nobody(step: str) -> str:
     """Stands in for choosing a link worker."""
     return "nobody"
+
+
+@activity.defn(name=SUGGEST)
+def suggest_nothing(step: str) -> list[str]:
+    """Stands in for matching services to the recorded needs."""
+    return []
 
 
 @workflow.defn(name=BASELINE_WORKFLOW)
@@ -74,6 +82,9 @@ class BaselineWorkflow:
 
     @workflow.update(name="record_assessment")
     async def record_assessment(self) -> None:
+        await workflow.execute_local_activity(
+            SUGGEST, "suggest", start_to_close_timeout=STEP_TIMEOUT
+        )
         await self._step("assessed")
 
     @workflow.update(name="connect_services")

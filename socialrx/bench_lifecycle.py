@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from socialrx.bench_baseline import (
     BaselineWorkflow,
     assign_nobody,
     project_nothing,
+    suggest_nothing,
 )
 from socialrx.db import engine_for, make_engine, migrate
 from socialrx.seed import load_demo_data
@@ -90,9 +91,7 @@ def lifecycle(
     concurrency: int = typer.Option(
         10,
         min=1,
-        help="How many are in flight at once. Above ~15 the API's database connection pool "
-        "(5 + 10 overflow) runs dry, because each step request holds a connection while it "
-        "awaits Temporal.",
+        help="How many referrals are in flight at once.",
     ),
     address: str | None = typer.Option(
         None, help="host:port of a running Temporal server; default: a dev server for this run."
@@ -179,8 +178,7 @@ async def _referral_phase(
     executor: ThreadPoolExecutor,
 ) -> Phase:
     # The worker gets an engine of its own, as it has in production, where it is another
-    # process: sharing the API's pool would let the API's requests, each holding a
-    # connection while it awaits a step, starve the activities that the step awaits.
+    # process.
     worker_engine = make_engine(settings.resolved_database_url)
     app = create_app(settings, client)
     transport = httpx.ASGITransport(app=app)
@@ -210,7 +208,7 @@ async def _baseline_phase(
         client,
         task_queue=task_queue,
         workflows=[BaselineWorkflow],
-        activities=[project_nothing, assign_nobody],
+        activities=[project_nothing, assign_nobody, suggest_nothing],
         activity_executor=executor,
     )
     async with worker:
@@ -257,14 +255,9 @@ class ReferralDriver:
 
     http: httpx.AsyncClient
     client: Client
-    # POST /referrals holds a SQLite write transaction open while it awaits Temporal, and its
-    # blocking flush runs on the event loop: two at once in one process wait on each other
-    # until SQLite's 30 s busy timeout. Until that route changes, submissions go one by one.
-    submitting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def drive(self, nhs: str) -> str:
-        async with self.submitting:
-            created = await self._post("/referrals", _person(nhs), PRACTICE_ACTOR, expect=201)
+        created = await self._post("/referrals", _person(nhs), PRACTICE_ACTOR, expect=201)
         referral = f"/referrals/{created['id']}"
         # The first step waits until the workflow has assigned a link worker.
         await self._post_when_legal(
