@@ -112,3 +112,12 @@ REFERRAL_WORKFLOW = "ReferralWorkflow"
 REFERRAL_STATE_QUERY = "state"
 # The ApplicationError type of a step rejected by a workflow's update validator.
 ILLEGAL_STEP = "IllegalStep"
+
+
+class OrganisationKind(StrEnum):
+    """The four kinds of organisation a user or API key belongs to."""
+
+    PRACTICE = "practice"
+    LINK_WORKER_TEAM = "link_worker_team"
+    ORGANISATION = "organisation"
+    COMMISSIONER = "commissioner"
