@@ -11,9 +11,18 @@ from sqlmodel import Session, col, select
 from activities.senders import MessageSender
 from catalogue.tables import Organization, Service
 from domain.codes import SNOMED_DISPLAY, snomed_code_for_closure
+from domain.consent import for_organisation, outcome_details_for_gp
 from domain.enums import ClosureReason, MessageKind, ServiceReferralStatus
 from domain.messages import MessageSpec, Projection
-from domain.tables import OutboxMessage, OutcomeRecord, Person, Referral, ServiceReferral, utcnow
+from domain.tables import (
+    Consent,
+    OutboxMessage,
+    OutcomeRecord,
+    Person,
+    Referral,
+    ServiceReferral,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,18 +62,9 @@ def _payload(session: Session, projection: Projection, spec: MessageSpec) -> dic
         "respond_by": _iso(service_referral.respond_by),
     }
     if spec.kind == MessageKind.ORGANISATION_REFERRAL:
-        # What an organisation needs to contact the person; issue 4 trims this by consent.
-        base |= {
-            "person": {
-                "given_name": person.given_name,
-                "family_name": person.family_name,
-                "phone": person.phone,
-                "email": person.email,
-                "postcode": person.postcode,
-            },
-            "reason": person.reason,
-            "need_codes": referral.need_codes,
-        }
+        # What an organisation needs to contact the person, trimmed to what consent allows.
+        consent = session.get(Consent, referral.id)
+        base |= for_organisation(person, consent) | {"need_codes": referral.need_codes}
     return base
 
 
@@ -73,6 +73,16 @@ def _gp_outcome(
 ) -> dict[str, Any]:
     reason = ClosureReason(str(projection.detail.get("closure_reason")))
     code = snomed_code_for_closure(reason, bool(projection.detail.get("person_accepted")))
+    codes: dict[str, Any] = {
+        "nhs_number": person.nhs_number,
+        "practice_ods": referral.practice_ods,
+        "snomed": {"code": code, "display": SNOMED_DISPLAY[code]},
+        "closure_reason": reason.value,
+        "closed_at": _iso(projection.at),
+    }
+    if not outcome_details_for_gp(session.get(Consent, referral.id)):
+        # The person agreed to the codes only: no services, no measures.
+        return codes | {"outcome_details_withheld": True}
     taken_up = session.exec(
         select(ServiceReferral, Service, Organization)
         .join(Service, col(Service.id) == col(ServiceReferral.service_id), isouter=True)
@@ -98,12 +108,8 @@ def _gp_outcome(
                     "answers": record.answers,
                 }
             )
-    return {
-        "nhs_number": person.nhs_number,
-        "practice_ods": referral.practice_ods,
-        "snomed": {"code": code, "display": SNOMED_DISPLAY[code]},
-        "closure_reason": reason.value,
-        "closed_at": _iso(projection.at),
+    return codes | {
+        "outcome_details_withheld": False,
         "services_taken_up": [
             {
                 "service_id": service_referral.service_id,

@@ -11,17 +11,19 @@ from temporalio.exceptions import ApplicationError
 
 from activities.outbox import deliver_pending, queue_message
 from activities.senders import LogSender, MessageSender
-from domain.enums import AssigneeKind, ReferralStatus, TaskStatus
+from domain.enums import INTAKE_NOT_COMMITTED, AssigneeKind, ReferralStatus, TaskStatus
 from domain.messages import Assignment, AssignmentRequest, Projection, ServiceReferralState
 from domain.tables import (
     AppliedStep,
     AuditEvent,
     LinkWorker,
     OutcomeRecord,
+    Person,
     Practice,
     Referral,
     ServiceReferral,
     Task,
+    utcnow,
 )
 
 log = logging.getLogger(__name__)
@@ -89,10 +91,13 @@ class ReadModelActivities:
 def _apply(session: Session, projection: Projection) -> None:
     referral = session.get(Referral, projection.referral_id)
     if referral is None:
+        # The API starts the workflow first and commits the rows just after: retried until
+        # they are visible, and given up (the workflow then ends) if they never come.
+        due = projection.rows_due_by
         raise ApplicationError(
-            f"referral {projection.referral_id} has no row; it must be written before its "
-            "workflow starts",
-            non_retryable=True,
+            f"referral {projection.referral_id} has no row",
+            type=INTAKE_NOT_COMMITTED,
+            non_retryable=due is None or utcnow() > due,
         )
     _update_summary(session, referral, projection)
     _update_tasks(session, projection)
@@ -146,6 +151,12 @@ def _update_summary(session: Session, referral: Referral, projection: Projection
         referral.need_codes = projection.need_codes
     if projection.status == ReferralStatus.CLOSED:
         referral.closed_at = projection.at
+        # A new referral for this person may be made once this one is closed.
+        session.execute(
+            update(Person)
+            .where(col(Person.referral_id) == referral.id)
+            .values(open_nhs_number=None)
+        )
     session.add(referral)
     if previous_worker and previous_worker != projection.link_worker_id:
         session.execute(

@@ -8,10 +8,13 @@ from uuid import UUID
 from nhs_number import is_valid as is_valid_nhs_number
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from catalogue.taxonomy import is_social_prescribing_need
 from domain.enums import (
     AssigneeKind,
     ClosureReason,
     ContactMethod,
+    GpOutcomeSharing,
+    OrganisationSharing,
     ReferralStatus,
     ServiceReferralStatus,
     TaskKind,
@@ -38,8 +41,21 @@ class ReferralSubmission(BaseModel):
     phone: str | None = Field(default=None, max_length=40)
     email: EmailStr | None = None
     reason: str = Field(min_length=1, max_length=4000, description="Why the GP refers.")
-    need_codes: list[Code] = Field(default=[], description="Taxonomy terms, if known already.")
+    need_codes: list[Code] = Field(
+        min_length=1,
+        max_length=20,
+        examples=[["sp-social-groups"]],
+        description="The person's needs as social prescribing taxonomy terms (GET /taxonomies).",
+    )
     consent_given: bool = Field(description="The person agreed to be referred.")
+    share_with_organisations: OrganisationSharing = Field(
+        description="What the person agreed organisations they are referred to may see: "
+        "contact details only, or also the reason for referral."
+    )
+    outcome_to_gp: GpOutcomeSharing = Field(
+        description="What the person agreed may come back to the GP at the end: the codes "
+        "only, or also the services taken up and the outcome measures."
+    )
 
     @field_validator("nhs_number")
     @classmethod
@@ -64,6 +80,17 @@ class ReferralSubmission(BaseModel):
             raise ValueError("must be a UK postcode such as TS1 2AB")
         return f"{normalised[:-3]} {normalised[-3:]}"
 
+    @field_validator("need_codes")
+    @classmethod
+    def _known_needs(cls, codes: list[str]) -> list[str]:
+        unknown = [code for code in codes if not is_social_prescribing_need(code)]
+        if unknown:
+            raise ValueError(
+                f"unknown need codes {', '.join(unknown)}; use terms of the social "
+                "prescribing taxonomy, such as sp-social-groups"
+            )
+        return list(dict.fromkeys(codes))
+
     @field_validator("consent_given")
     @classmethod
     def _consented(cls, value: bool) -> bool:
@@ -76,6 +103,37 @@ class ReferralCreated(BaseModel):
     id: UUID
     workflow_id: str
     status: ReferralStatus
+
+
+class ReferralConflict(BaseModel):
+    detail: str
+    existing_referral_id: UUID | None = Field(
+        description="The open referral, if the caller may see it; otherwise null."
+    )
+
+
+class ContactDetails(BaseModel):
+    given_name: str
+    family_name: str
+    phone: str | None
+    email: str | None
+    address: str | None
+    postcode: str
+
+
+class ServiceReferralForOrganisation(BaseModel):
+    """What an organisation sees of a referral to one of its services: enough to reach the
+    person, and the GP's reason only if the person agreed to share it."""
+
+    id: UUID
+    service_id: str
+    organisation_id: str
+    status: ServiceReferralStatus
+    sent_at: datetime
+    respond_by: datetime
+    person: ContactDetails
+    reason: str | None = Field(description="Null unless the person agreed to share it.")
+    need_codes: list[str]
 
 
 class Note(BaseModel):

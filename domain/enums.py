@@ -112,6 +112,9 @@ REFERRAL_WORKFLOW = "ReferralWorkflow"
 REFERRAL_STATE_QUERY = "state"
 # The ApplicationError type of a step rejected by a workflow's update validator.
 ILLEGAL_STEP = "IllegalStep"
+# The ApplicationError type of a projection that finds no referral row: the API has started
+# the workflow but not yet committed the rows (or failed to, and the workflow gives up).
+INTAKE_NOT_COMMITTED = "IntakeNotCommitted"
 
 
 class OrganisationKind(StrEnum):
@@ -121,3 +124,21 @@ class OrganisationKind(StrEnum):
     LINK_WORKER_TEAM = "link_worker_team"
     ORGANISATION = "organisation"
     COMMISSIONER = "commissioner"
+
+
+class OrganisationSharing(StrEnum):
+    """What the person agreed may be shared with the organisations they are referred to."""
+
+    CONTACT_ONLY = "contact_only"
+    """Name and contact details only: the organisation can reach the person, nothing more."""
+    CONTACT_AND_REASON = "contact_and_reason"
+    """Also the GP's reason for referring, in the GP's words."""
+
+
+class GpOutcomeSharing(StrEnum):
+    """What the person agreed may go back to the GP when the referral ends."""
+
+    CODES_ONLY = "codes_only"
+    """The SNOMED code and closure reason, nothing else."""
+    DETAILS = "details"
+    """Also the services taken up and the outcome measures."""

@@ -216,6 +216,11 @@ class Projection(BaseModel):
     outcomes: list[OutcomeSpec] = []
     messages: list[MessageSpec] = []
     detail: dict[str, str | int | bool | None] = {}
+    rows_due_by: datetime | None = Field(
+        default=None,
+        description="Set on a new referral's first step: until then a missing referral row is "
+        "waited for (the API commits it just after starting the workflow); after, given up.",
+    )
 
 
 class SuggestionRequest(BaseModel):

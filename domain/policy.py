@@ -35,6 +35,11 @@ class ReferralPolicy(BaseModel):
     follow_up_window: timedelta = Field(
         default=timedelta(days=14), description="How long each checkpoint stays open."
     )
+    intake_wait: timedelta = Field(
+        default=timedelta(minutes=2),
+        description="How long a new workflow waits for the API to commit its referral's rows "
+        "before it ends without doing anything (the API failed between the two).",
+    )
 
     @field_validator("follow_up_checkpoints")
     @classmethod

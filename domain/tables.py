@@ -14,7 +14,9 @@ from sqlmodel import Field, SQLModel
 from domain.enums import (
     AssigneeKind,
     ClosureReason,
+    GpOutcomeSharing,
     MessageKind,
+    OrganisationSharing,
     RecipientKind,
     ReferralStatus,
     ServiceReferralStatus,
@@ -90,6 +92,7 @@ class Referral(SQLModel, table=True):
 class Person(SQLModel, table=True):
     """The personal details of the person referred. Never copied into a workflow."""
 
+    __table_args__ = (UniqueConstraint("open_nhs_number", name="uq_person_open_nhs_number"),)
     referral_id: UUID = Field(foreign_key="referral.id", primary_key=True)
     nhs_number: str = Field(max_length=10, index=True)
     given_name: str = Field(max_length=100)
@@ -100,6 +103,21 @@ class Person(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=200)
     reason: str = Field(max_length=4000)
+    open_nhs_number: str | None = Field(default=None, max_length=10)
+    """The NHS number while the referral is open, null once closed: the unique constraint is
+    what stops two open referrals for one person even when they are submitted at once."""
+
+
+class Consent(SQLModel, table=True):
+    """What the person agreed to at intake. Read by the views organisations get and by the
+    message back to the GP; never copied into a workflow."""
+
+    referral_id: UUID = Field(foreign_key="referral.id", primary_key=True)
+    share_with_organisations: OrganisationSharing = Field(sa_type=ENUM)
+    outcome_to_gp: GpOutcomeSharing = Field(sa_type=ENUM)
+    recorded_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
+    )
 
 
 class ReferralNote(SQLModel, table=True):
@@ -196,3 +214,22 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     sent_at: datetime | None = _moment(index=True)
     attempts: int = 0
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """One Idempotency-Key of one caller: the request it came with and, once answered, the
+    response to give again. Inserted before the work starts, so the unique constraint decides
+    which of several concurrent requests does the work."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("caller", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    caller: str = Field(max_length=200)
+    key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)
+    status_code: int | None = None
+    media_type: str | None = Field(default=None, max_length=64)
+    response: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
+    )

@@ -345,6 +345,8 @@ def _person(nhs: str) -> dict[str, Any]:
         "reason": "Benchmark referral",
         "need_codes": ["sp-social-groups"],
         "consent_given": True,
+        "share_with_organisations": "contact_and_reason",
+        "outcome_to_gp": "details",
     }
 
 

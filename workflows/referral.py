@@ -13,9 +13,11 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.enums import (
+        INTAKE_NOT_COMMITTED,
         REFERRAL_STATE_QUERY,
         REFERRAL_WORKFLOW,
         AssigneeKind,
@@ -58,6 +60,10 @@ with workflow.unsafe.imports_passed_through():
 
 STEP_TIMEOUT = timedelta(seconds=30)
 STEP_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+# The API commits a new referral's rows moments after starting its workflow: look again soon.
+INTAKE_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=100), maximum_interval=timedelta(seconds=2)
+)
 FIRST_CONTACT_TASKS = (
     TaskKind.FIRST_CONTACT,
     TaskKind.FIRST_CONTACT_REMINDER,
@@ -82,11 +88,22 @@ class ReferralWorkflow:
 
     @workflow.run
     async def run(self, referral: ReferralInput) -> ReferralState:
-        await self._project(
-            "received",
-            SYSTEM,
-            messages=[self._to_practice(MessageKind.GP_ACKNOWLEDGEMENT)],
-        )
+        try:
+            await self._project(
+                "received",
+                SYSTEM,
+                messages=[self._to_practice(MessageKind.GP_ACKNOWLEDGEMENT)],
+                rows_due_by=workflow.now() + self._policy.intake_wait,
+            )
+        except (ActivityError, ApplicationError) as error:
+            # The API starts this workflow before it commits the referral's rows, so that
+            # neither exists without the other; if the rows never came, there is no referral.
+            # (A local activity's failure may arrive as its own error, not wrapped.)
+            cause = error.cause if isinstance(error, ActivityError) else error
+            if not (isinstance(cause, ApplicationError) and cause.type == INTAKE_NOT_COMMITTED):
+                raise
+            workflow.logger.warning("referral rows never committed; ending without a referral")
+            return self._state
         assignment = await workflow.execute_local_activity(
             "assign_link_worker",
             AssignmentRequest(referral_id=referral.referral_id, practice_ods=referral.practice_ods),
@@ -509,6 +526,7 @@ class ReferralWorkflow:
         messages: list[MessageSpec] | None = None,
         need_codes: list[str] | None = None,
         detail: dict[str, str | int | bool | None] | None = None,
+        rows_due_by: datetime | None = None,
     ) -> None:
         # The snapshot is taken now, before waiting for the lock, so a step projects the
         # state it produced even if a later step changes it meanwhile.
@@ -530,13 +548,14 @@ class ReferralWorkflow:
             outcomes=outcomes or [],
             messages=messages or [],
             detail=detail or {},
+            rows_due_by=rows_due_by,
         )
         async with self._projection_lock:
             await workflow.execute_local_activity(
                 "apply_projection",
                 projection,
                 start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=STEP_RETRY,
+                retry_policy=INTAKE_RETRY if rows_due_by else STEP_RETRY,
             )
 
     def _for_link_worker(

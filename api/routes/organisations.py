@@ -2,14 +2,28 @@
 
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, status
 from sqlmodel import col, select
 
+from api.consent import organisation_view
 from api.deps import CurrentActor, SessionDep, TemporalDep
 from api.lookups import service_referral_or_404
-from api.schemas import OrganisationResponseIn, ServiceReferralOut, TaskOut, UptakeIn
+from api.principal import CurrentPrincipal
+from api.schemas import (
+    OrganisationResponseIn,
+    ServiceReferralForOrganisation,
+    ServiceReferralOut,
+    TaskOut,
+    UptakeIn,
+)
 from api.steps import run_step
-from domain.enums import AssigneeKind, ReferralUpdate, ServiceReferralStatus, TaskStatus
+from domain.enums import (
+    AssigneeKind,
+    OrganisationKind,
+    ReferralUpdate,
+    ServiceReferralStatus,
+    TaskStatus,
+)
 from domain.messages import OrganisationResponse, ReferralState, UptakeConfirmation
 from domain.tables import ServiceReferral, Task
 
@@ -47,6 +61,26 @@ def list_organisation_tasks(organisation_id: str, session: SessionDep) -> list[T
         .order_by(col(Task.due_at).is_(None), col(Task.due_at), col(Task.id))
     ).all()
     return [TaskOut.model_validate(task, from_attributes=True) for task in tasks]
+
+
+@router.get(
+    "/service-referrals/{service_referral_id}",
+    response_model=ServiceReferralForOrganisation,
+    summary="A referral to one of your services: how to reach the person, and what consent allows",
+)
+def get_service_referral(
+    service_referral_id: UUID, session: SessionDep, principal: CurrentPrincipal
+) -> ServiceReferralForOrganisation:
+    service_referral = service_referral_or_404(session, service_referral_id)
+    if not (
+        principal.organisation_kind == OrganisationKind.ORGANISATION
+        and principal.organisation_id == service_referral.organisation_id
+    ):
+        # Someone else's referral answers as if it did not exist.
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"No service referral {service_referral_id}."
+        )
+    return organisation_view(session, service_referral)
 
 
 @router.post(

@@ -1,28 +1,33 @@
 """What GP practices do: refer a patient, and cancel a referral they made."""
 
-import logging
-from uuid import UUID, uuid4
+from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, status
-from sqlmodel import Session, col, delete
-from temporalio.service import RPCError
+from fastapi import APIRouter, Response, status
+from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor, SessionDep, SettingsDep, TemporalDep
+from api.idempotency import IdempotencyKey, StoredResponse, fingerprint, once
+from api.intake import submit
 from api.lookups import referral_or_404
-from api.schemas import ReferralCreated, ReferralSubmission
+from api.principal import CurrentPrincipal
+from api.refusal import Refused, json_refusal
+from api.schemas import ReferralConflict, ReferralCreated, ReferralSubmission
 from api.steps import run_step
-from domain.enums import REFERRAL_WORKFLOW, ClosureReason, ReferralStatus, ReferralUpdate
-from domain.messages import Closure, ReferralInput, ReferralState, workflow_id_for
-from domain.tables import Person, Practice, Referral
+from domain.enums import ClosureReason, ReferralStatus, ReferralUpdate
+from domain.messages import Closure, ReferralState
 
 router = APIRouter(tags=["practices"])
-log = logging.getLogger(__name__)
 
 
 @router.post(
     "/referrals",
     status_code=status.HTTP_201_CREATED,
     response_model=ReferralCreated,
+    responses={
+        403: {"description": "You may refer only for your own practice."},
+        409: {"model": ReferralConflict, "description": "The person has an open referral."},
+        503: {"description": "Nothing was saved; send it again."},
+    },
     summary="Refer a patient to social prescribing",
 )
 async def submit_referral(
@@ -30,61 +35,24 @@ async def submit_referral(
     session: SessionDep,
     settings: SettingsDep,
     temporal: TemporalDep,
-    actor: CurrentActor,
-) -> ReferralCreated:
-    if session.get(Practice, submission.practice_ods) is None:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"practice_ods: {submission.practice_ods} is not a practice served here; "
-            "check the ODS code",
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    async def work() -> StoredResponse:
+        submitted = await submit(submission, principal, session, settings, temporal)
+        created = ReferralCreated(
+            id=submitted.referral_id,
+            workflow_id=submitted.workflow_id,
+            status=ReferralStatus.RECEIVED,
         )
-    referral_id = uuid4()
-    session.add(
-        Referral(
-            id=referral_id,
-            practice_ods=submission.practice_ods,
-            need_codes=submission.need_codes,
-        )
-    )
-    session.flush()
-    session.add(
-        Person(
-            referral_id=referral_id,
-            **submission.model_dump(exclude={"practice_ods", "need_codes", "consent_given"}),
-        )
-    )
-    # Committed before the workflow starts, because its first step reads these rows, and so
-    # that no database lock is held while Temporal answers.
-    session.commit()
-    workflow_id = workflow_id_for(referral_id)
+        return StoredResponse(201, created.model_dump(mode="json"), "application/json")
+
+    request_hash = fingerprint("POST /referrals", submission)
     try:
-        await temporal.start_workflow(
-            REFERRAL_WORKFLOW,
-            ReferralInput(
-                referral_id=referral_id,
-                practice_ods=submission.practice_ods,
-                need_codes=submission.need_codes,
-                policy=settings.policy,
-            ),
-            id=workflow_id,
-            task_queue=settings.task_queue,
-        )
-    except RPCError as error:
-        _forget(session, referral_id)
-        log.error("could not start workflow %s: %s", workflow_id, error.message)
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "The referral could not be started and was not saved; send it again.",
-        ) from error
-    log.info("referral %s received from %s by %s", referral_id, submission.practice_ods, actor.id)
-    return ReferralCreated(id=referral_id, workflow_id=workflow_id, status=ReferralStatus.RECEIVED)
-
-
-def _forget(session: Session, referral_id: UUID) -> None:
-    """Undo a submission whose workflow never started, so nothing is left half-made."""
-    session.execute(delete(Person).where(col(Person.referral_id) == referral_id))
-    session.execute(delete(Referral).where(col(Referral.id) == referral_id))
-    session.commit()
+        stored = await once(session, principal, idempotency_key, request_hash, work)
+    except Refused as refused:
+        return json_refusal(refused)
+    return JSONResponse(stored.body, status_code=stored.status_code)
 
 
 @router.post(

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import nhs_number
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import WorkflowExecutionStatus, WorkflowHistory
@@ -20,9 +21,14 @@ from socialrx.worker import build_worker
 
 LINK_WORKER = "link_worker:lw-amira"
 PRACTICE = "practice:A81001"
-# Valid NHS numbers (correct check digit) reserved for testing.
-NHS_NUMBERS_USED = ["9434765919", "9434765870", "9434765862", "9434765854"]
+OTHER_PRACTICE = "practice:A81002"
+# Valid NHS numbers (correct check digit) reserved for testing, all different, because a
+# person may have only one open referral.
+MORE_NHS_NUMBERS = [str(n) for n in range(9434765000, 9434765800) if nhs_number.is_valid(str(n))]
+NHS_NUMBERS_USED = ["9434765919", "9434765870", "9434765862", "9434765854", *MORE_NHS_NUMBERS]
 NHS_NUMBERS = itertools.cycle(NHS_NUMBERS_USED)
+# What the person agreed may be shared; the most, so every part of the process shows.
+CONSENT = {"share_with_organisations": "contact_and_reason", "outcome_to_gp": "details"}
 SWEMWBS_BASELINE = {"instrument": "swemwbs", "answers": {f"item{i}": 2 for i in range(1, 8)}}
 SWEMWBS_LATER = {"instrument": "swemwbs", "answers": {f"item{i}": 4 for i in range(1, 8)}}
 
@@ -54,6 +60,7 @@ def person(**overrides: Any) -> dict[str, Any]:
         "reason": "Widowed last spring, rarely leaves the house, low mood",
         "need_codes": ["sp-social-groups"],
         "consent_given": True,
+        **CONSENT,
     }
     return body | overrides
 

@@ -1,0 +1,122 @@
+"""Idempotency-Key: a request sent again with the same key gets the first answer and does
+nothing more; the same key with a different request is refused.
+
+The key is claimed by inserting its row before any work starts, so of several concurrent
+requests the unique constraint lets exactly one do the work; the others wait for its answer.
+A request that fails lets go of the key, so it can be sent again.
+"""
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, NamedTuple
+
+from fastapi import Header, status
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select
+
+from api.principal import Principal
+from api.refusal import Refused
+from domain.tables import IdempotencyRecord
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Any unique string, e.g. a UUID. Sending the same request again with the "
+        "same key returns the first response and creates nothing new.",
+    ),
+]
+
+# How long a repeat waits for the first request with its key to finish.
+WAIT_FOR_FIRST = 60.0
+POLL_EVERY = 0.05
+
+
+class StoredResponse(NamedTuple):
+    status_code: int
+    body: dict[str, Any]
+    media_type: str
+
+
+def fingerprint(operation: str, request: BaseModel) -> str:
+    """Of the parsed request, so that spacing and key order do not make a request new."""
+    canonical = f"{operation}\n{request.model_dump_json()}"
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def caller_of(principal: Principal) -> str:
+    return f"{principal.organisation_kind}:{principal.organisation_id}:{principal.subject}"
+
+
+async def once(
+    session: Session,
+    principal: Principal,
+    key: str | None,
+    request_hash: str,
+    work: Callable[[], Awaitable[StoredResponse]],
+) -> StoredResponse:
+    if key is None:
+        return await work()
+    caller = caller_of(principal)
+    deadline = time.monotonic() + WAIT_FOR_FIRST
+    while not _claim(session, caller, key, request_hash):
+        record = session.exec(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.caller == caller, IdempotencyRecord.key == key
+            )
+        ).first()
+        session.rollback()  # read nothing stale next time round, and hold no lock meanwhile
+        if record is None:
+            continue  # the first request failed and let go of the key: try to claim it
+        if record.request_hash != request_hash:
+            raise Refused(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                "this key was already used with a different request; use a new key",
+                field="Idempotency-Key",
+            )
+        if record.status_code is not None and record.response is not None:
+            return StoredResponse(record.status_code, record.response, record.media_type or "")
+        if time.monotonic() > deadline:
+            raise Refused(
+                status.HTTP_409_CONFLICT,
+                "a request with this key is still being processed; send it again later",
+                field="Idempotency-Key",
+            )
+        await asyncio.sleep(POLL_EVERY)
+    try:
+        response = await work()
+    except BaseException:
+        session.rollback()
+        session.execute(_this(caller, key))
+        session.commit()
+        raise
+    record = session.exec(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.caller == caller, IdempotencyRecord.key == key
+        )
+    ).one()
+    record.status_code, record.response, record.media_type = response
+    session.add(record)
+    session.commit()
+    return response
+
+
+def _claim(session: Session, caller: str, key: str, request_hash: str) -> bool:
+    session.add(IdempotencyRecord(caller=caller, key=key, request_hash=request_hash))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def _this(caller: str, key: str) -> Any:
+    return delete(IdempotencyRecord).where(
+        col(IdempotencyRecord.caller) == caller, col(IdempotencyRecord.key) == key
+    )

@@ -1,0 +1,179 @@
+"""Taking in a referral, the one way both the JSON and the FHIR routes do it.
+
+Order matters. Checks first (the caller refers for its own practice, the practice is served
+here, the person has no open referral); then the workflow starts, with the id derived from
+a fresh referral id; only then are the rows written and committed. The workflow's first
+step waits for those rows and ends the workflow if they never come, so a failure anywhere
+leaves neither a referral without a workflow nor a workflow with a referral to work on.
+"""
+
+import logging
+import time
+from typing import Any, NamedTuple
+from uuid import UUID, uuid4
+
+from fastapi import status
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.principal import Principal
+from api.refusal import Refused, unavailable
+from api.schemas import ReferralSubmission
+from domain.enums import REFERRAL_WORKFLOW, OrganisationKind, ReferralStatus
+from domain.messages import ReferralInput, workflow_id_for
+from domain.tables import Consent, Person, Practice, Referral
+from socialrx.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Submitted(NamedTuple):
+    referral_id: UUID
+    workflow_id: str
+
+
+async def submit(
+    submission: ReferralSubmission,
+    principal: Principal,
+    session: Session,
+    settings: Settings,
+    temporal: Client,
+) -> Submitted:
+    _check(submission, principal, session)
+    # Hold no connection or lock while Temporal answers.
+    session.rollback()
+    referral_id = uuid4()
+    workflow_id = workflow_id_for(referral_id)
+    started = time.monotonic()
+    try:
+        handle = await temporal.start_workflow(
+            REFERRAL_WORKFLOW,
+            ReferralInput(
+                referral_id=referral_id,
+                practice_ods=submission.practice_ods,
+                need_codes=submission.need_codes,
+                policy=settings.policy,
+            ),
+            id=workflow_id,
+            task_queue=settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        )
+    except (RPCError, WorkflowAlreadyStartedError) as error:
+        log.error("could not start workflow %s: %s", workflow_id, error)
+        # The start may have reached the server even though no answer came back.
+        await _abandon(temporal.get_workflow_handle(workflow_id))
+        raise unavailable() from error
+    try:
+        # Past half the workflow's wait, it may give up before this commit lands.
+        if time.monotonic() - started > settings.policy.intake_wait.total_seconds() / 2:
+            raise TimeoutError("the workflow started too long ago to be sure it still waits")
+        _write(session, referral_id, submission)
+        session.commit()
+    except IntegrityError as error:
+        # Another referral for this person was committed since the check above.
+        session.rollback()
+        await _abandon(handle)
+        raise _duplicate(session, submission, principal) or unavailable() from error
+    except Exception as error:
+        session.rollback()
+        await _abandon(handle)
+        log.error("could not save referral %s: %s", referral_id, type(error).__name__)
+        raise unavailable() from error
+    log.info("referral %s received from %s", referral_id, submission.practice_ods)
+    return Submitted(referral_id, workflow_id)
+
+
+def _check(submission: ReferralSubmission, principal: Principal, session: Session) -> None:
+    if not (
+        principal.organisation_kind == OrganisationKind.PRACTICE
+        and principal.organisation_id == submission.practice_ods
+    ):
+        raise Refused(
+            status.HTTP_403_FORBIDDEN,
+            "you may refer only for your own practice",
+            field="practice_ods",
+        )
+    if session.get(Practice, submission.practice_ods) is None:
+        raise Refused(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"{submission.practice_ods} is not a practice served here; check the ODS code",
+            field="practice_ods",
+        )
+    duplicate = _duplicate(session, submission, principal)
+    if duplicate is not None:
+        raise duplicate
+
+
+def _duplicate(
+    session: Session, submission: ReferralSubmission, principal: Principal
+) -> Refused | None:
+    """409 if the person has an open referral, naming it only to the practice that made it."""
+    existing = session.exec(
+        select(Referral)
+        .join(Person, col(Person.referral_id) == col(Referral.id))
+        .where(Person.nhs_number == submission.nhs_number)
+        .where(Referral.status != ReferralStatus.CLOSED)
+    ).first()
+    if existing is None:
+        return None
+    mine = (
+        principal.organisation_kind == OrganisationKind.PRACTICE
+        and principal.organisation_id == existing.practice_ods
+    )
+    return Refused(
+        status.HTTP_409_CONFLICT,
+        "this person already has an open referral; a new one can be made once it is closed",
+        field="nhs_number",
+        existing_referral_id=existing.id if mine else None,
+    )
+
+
+def _write(session: Session, referral_id: UUID, submission: ReferralSubmission) -> None:
+    session.add(
+        Referral(
+            id=referral_id, practice_ods=submission.practice_ods, need_codes=submission.need_codes
+        )
+    )
+    session.flush()
+    session.add(
+        Person(
+            referral_id=referral_id,
+            open_nhs_number=submission.nhs_number,
+            **submission.model_dump(
+                include={
+                    "nhs_number",
+                    "given_name",
+                    "family_name",
+                    "birth_date",
+                    "postcode",
+                    "address",
+                    "phone",
+                    "email",
+                    "reason",
+                }
+            ),
+        )
+    )
+    session.add(
+        Consent(
+            referral_id=referral_id,
+            share_with_organisations=submission.share_with_organisations,
+            outcome_to_gp=submission.outcome_to_gp,
+        )
+    )
+    session.flush()
+
+
+async def _abandon(handle: WorkflowHandle[Any, Any]) -> None:
+    """Stop a workflow whose rows were not written. If this fails too, the workflow ends by
+    itself when its rows do not come (``ReferralPolicy.intake_wait``)."""
+    try:
+        await handle.terminate(reason="the referral's rows were not saved")
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            log.warning("could not stop %s: %s", handle.id, error.message)

@@ -1,0 +1,47 @@
+"""Why a request was refused, independent of how a route words it (JSON or FHIR)."""
+
+from uuid import UUID
+
+from fastapi import status
+from fastapi.responses import JSONResponse
+
+from api.schemas import ReferralConflict
+
+
+class Refused(Exception):
+    """A request that changes nothing: the status to answer, the field at fault if one is,
+    and what to do about it. Messages name fields and codes, never personal details."""
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        field: str | None = None,
+        existing_referral_id: UUID | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+        self.field = field
+        self.existing_referral_id = existing_referral_id
+
+    @property
+    def detail(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+def unavailable() -> Refused:
+    return Refused(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "The referral could not be started and was not saved; send it again.",
+    )
+
+
+def json_refusal(refused: Refused) -> JSONResponse:
+    """The JSON API's wording: ``detail`` names the field and what to fix."""
+    body: dict[str, object] = {"detail": refused.detail}
+    if refused.status_code == status.HTTP_409_CONFLICT and refused.field == "nhs_number":
+        body = ReferralConflict(
+            detail=refused.detail, existing_referral_id=refused.existing_referral_id
+        ).model_dump(mode="json")
+    return JSONResponse(body, status_code=refused.status_code)

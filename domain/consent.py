@@ -1,0 +1,40 @@
+"""What consent lets each party see. Pure functions over rows the caller has loaded, so
+the organisation's view (API) and the outbox messages (activities) apply the same rules."""
+
+from typing import Any
+
+from domain.enums import GpOutcomeSharing, OrganisationSharing
+from domain.tables import Consent, Person
+
+# Referrals made before consent choices were recorded share the least.
+LEAST_SHARING = (OrganisationSharing.CONTACT_ONLY, GpOutcomeSharing.CODES_ONLY)
+
+
+def sharing(consent: Consent | None) -> tuple[OrganisationSharing, GpOutcomeSharing]:
+    if consent is None:
+        return LEAST_SHARING
+    return consent.share_with_organisations, consent.outcome_to_gp
+
+
+def for_organisation(person: Person, consent: Consent | None) -> dict[str, Any]:
+    """The minimum an organisation needs to reach the person, and the GP's reason only if the
+    person agreed to share it."""
+    view: dict[str, Any] = {
+        "person": {
+            "given_name": person.given_name,
+            "family_name": person.family_name,
+            "phone": person.phone,
+            "email": person.email,
+            "address": person.address,
+            "postcode": person.postcode,
+        },
+        "reason": None,
+    }
+    if sharing(consent)[0] == OrganisationSharing.CONTACT_AND_REASON:
+        view["reason"] = person.reason
+    return view
+
+
+def outcome_details_for_gp(consent: Consent | None) -> bool:
+    """Whether the services taken up and the measures may go back to the GP, or only codes."""
+    return sharing(consent)[1] == GpOutcomeSharing.DETAILS
