@@ -6,7 +6,7 @@ from uuid import UUID
 from sqlmodel import Session, func, select
 
 from domain.tables import AuditEvent, OutboxMessage, ReferralNote, Task
-from tests.referrals.driver import LINK_WORKER, SWEMWBS_LATER, Driver, person
+from tests.referrals.driver import LINK_WORKER, PRACTICE, SWEMWBS_LATER, Driver, person
 
 
 def footprint(driver: Driver, referral_id: UUID) -> dict[str, Any]:
@@ -174,10 +174,14 @@ async def test_submission_errors_name_the_field_and_save_nothing(driver: Driver)
         "reason": {"reason": ""},
     }
     for field, override in cases.items():
-        response = await driver.http.post("/referrals", json=person(**override))
+        response = await driver.http.post(
+            "/referrals", json=person(**override), headers={"X-Actor": PRACTICE}
+        )
         assert response.status_code == 422, field
         assert [e["loc"][-1] for e in response.json()["detail"]] == [field]
-    response = await driver.http.post("/referrals", json=person(practice_ods="Z99999"))
+    response = await driver.http.post(
+        "/referrals", json=person(practice_ods="Z99999"), headers={"X-Actor": "practice:Z99999"}
+    )
     assert response.status_code == 422
     assert "practice_ods" in response.json()["detail"]
     with Session(driver.engine) as session:

@@ -54,4 +54,5 @@ async def test_same_person_submitted_at_once_makes_one_referral(driver: Driver) 
     assert statuses == [201, 409, 409, 409, 409]
     (created,) = [r for r in responses if r.status_code == 201]
     driver.submitted[UUID(created.json()["id"])] = body
+    await driver.wait_for_status(UUID(created.json()["id"]), "assigned")
     assert counts(driver) == (1, 1, 1)

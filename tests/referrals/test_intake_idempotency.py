@@ -25,6 +25,7 @@ async def test_same_key_and_body_returns_the_stored_response(
     assert len(watch.started) == 1
     assert counts(driver) == (1, 1, 1)
     driver.submitted[UUID(first.json()["id"])] = body
+    await driver.wait_for_status(UUID(first.json()["id"]), "assigned")
 
 
 async def test_same_key_with_a_different_body_is_refused(
@@ -54,6 +55,7 @@ async def test_same_key_with_a_different_body_is_refused(
     assert counts(driver) == (2, 2, 2)
     for response, body in ((first, mine), (theirs, their_body)):
         driver.submitted[UUID(response.json()["id"])] = body
+        await driver.wait_for_status(UUID(response.json()["id"]), "assigned")
 
 
 async def test_twenty_concurrent_identical_requests_make_one_referral_and_one_workflow(
@@ -91,6 +93,7 @@ async def test_a_failed_request_lets_go_of_its_key(driver: Driver, settings: Set
     assert refused.status_code == 403
     assert accepted.status_code == 201
     driver.submitted[UUID(accepted.json()["id"])] = body
+    await driver.wait_for_status(UUID(accepted.json()["id"]), "assigned")
 
 
 def _reordered(body: dict[str, object]) -> str:

@@ -1,0 +1,87 @@
+"""Errors as FHIR OperationOutcomes with a 4xx status."""
+
+from typing import Any
+
+from fastapi import status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from api.fhir.systems import FHIR_JSON
+from api.refusal import Refused
+
+# Where each submission field comes from in the resources a GP system sends.
+FIELD_PATHS = {
+    "practice_ods": "ServiceRequest.requester",
+    "nhs_number": "Patient.identifier",
+    "given_name": "Patient.name.given",
+    "family_name": "Patient.name.family",
+    "birth_date": "Patient.birthDate",
+    "postcode": "Patient.address.postalCode",
+    "address": "Patient.address.line",
+    "phone": "Patient.telecom",
+    "email": "Patient.telecom",
+    "reason": "ServiceRequest.reasonCode.text",
+    "need_codes": "ServiceRequest.reasonCode.coding",
+    "consent_given": "Consent.status",
+    "share_with_organisations": "Consent.provision",
+    "outcome_to_gp": "Consent.provision",
+    "Idempotency-Key": "Idempotency-Key",
+}
+
+ISSUE_CODES = {
+    status.HTTP_400_BAD_REQUEST: "structure",
+    status.HTTP_403_FORBIDDEN: "forbidden",
+    status.HTTP_404_NOT_FOUND: "not-found",
+    status.HTTP_409_CONFLICT: "duplicate",
+    status.HTTP_422_UNPROCESSABLE_CONTENT: "invalid",
+    status.HTTP_503_SERVICE_UNAVAILABLE: "transient",
+}
+
+
+class FhirResource(BaseModel):
+    """Any FHIR resource, as JSON (documented loosely; the resource type says the rest)."""
+
+    model_config = ConfigDict(extra="allow")
+    resourceType: str
+    id: str | None = None
+
+
+class FhirError(Exception):
+    def __init__(self, status_code: int, issues: list[tuple[str, str | None]]) -> None:
+        """``issues``: (what is wrong and how to fix it, FHIRPath of the element or None)."""
+        super().__init__(issues[0][0] if issues else "")
+        self.status_code = status_code
+        self.issues = issues
+
+    @classmethod
+    def one(cls, status_code: int, diagnostics: str, expression: str | None = None) -> "FhirError":
+        return cls(status_code, [(diagnostics, expression)])
+
+    @classmethod
+    def from_refusal(cls, refused: Refused) -> "FhirError":
+        diagnostics = refused.message
+        if refused.existing_referral_id is not None:
+            diagnostics += f" (ServiceRequest/{refused.existing_referral_id})"
+        path = FIELD_PATHS.get(refused.field or "")
+        return cls.one(refused.status_code, diagnostics, path)
+
+
+def operation_outcome(error: FhirError) -> dict[str, Any]:
+    code = ISSUE_CODES.get(error.status_code, "processing")
+    issues = []
+    for diagnostics, expression in error.issues:
+        issue: dict[str, Any] = {"severity": "error", "code": code, "diagnostics": diagnostics}
+        if expression:
+            issue["expression"] = [expression]
+        issues.append(issue)
+    return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+def fhir_error_response(error: FhirError) -> JSONResponse:
+    return JSONResponse(
+        operation_outcome(error), status_code=error.status_code, media_type=FHIR_JSON
+    )
+
+
+def fhir_json(body: dict[str, Any], status_code: int = 200, **headers: str) -> JSONResponse:
+    return JSONResponse(body, status_code=status_code, media_type=FHIR_JSON, headers=headers)

@@ -1,0 +1,198 @@
+"""A GP system's FHIR referral, read into the same submission the JSON API takes.
+
+Accepted: a ServiceRequest with a contained Patient (and Consent), or a transaction Bundle
+with ServiceRequest, Patient and Consent entries. The requester is the practice's ODS code;
+the needs are codings of our taxonomy in ``reasonCode``; the GP's words are the text of the
+reasons (and any notes).
+"""
+
+from typing import Any
+
+from fastapi import status
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.consent import Consent
+from fhir.resources.R4B.organization import Organization
+from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.reference import Reference
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from pydantic import ValidationError
+
+from api.fhir import systems
+from api.fhir.errors import FIELD_PATHS, FhirError
+from api.schemas import ReferralSubmission
+from domain.enums import GpOutcomeSharing, OrganisationSharing
+
+Resource = Any  # a fhir.resources model: they share no useful base type for mypy
+
+
+def submission_from(body: object) -> ReferralSubmission:
+    if not isinstance(body, dict):
+        raise _invalid("the body must be a FHIR resource (a JSON object)", None)
+    kind = body.get("resourceType")
+    if kind == "ServiceRequest":
+        request = _parse(ServiceRequest, body)
+        found = _Found(contained=request.contained or [], entries={})
+    elif kind == "Bundle":
+        bundle = _parse(Bundle, body)
+        if bundle.type != "transaction":
+            raise _invalid("a Bundle must be of type transaction", "Bundle.type")
+        entries = {e.fullUrl: e.resource for e in bundle.entry or [] if e.resource is not None}
+        requests = [r for r in entries.values() if r.get_resource_type() == "ServiceRequest"]
+        if len(requests) != 1:
+            raise _invalid("the Bundle must hold exactly one ServiceRequest", "Bundle.entry")
+        request = requests[0]
+        found = _Found(contained=request.contained or [], entries=entries)
+    else:
+        raise _invalid("resourceType must be ServiceRequest or Bundle", "resourceType")
+    return _submission(request, found)
+
+
+class _Found:
+    """Resolves references: ``#id`` to contained resources, anything else to Bundle entries
+    by fullUrl or by ``Type/id``."""
+
+    def __init__(self, contained: list[Resource], entries: dict[str | None, Resource]) -> None:
+        self.contained = contained
+        self.entries = entries
+
+    def resolve(self, reference: Reference | None, kind: str) -> Resource | None:
+        if reference is None or not reference.reference:
+            return None
+        target = reference.reference
+        candidates = (
+            [r for r in self.contained if f"#{r.id}" == target]
+            if target.startswith("#")
+            else [
+                r
+                for url, r in self.entries.items()
+                if url == target or f"{r.get_resource_type()}/{r.id}" == target
+            ]
+        )
+        return next((r for r in candidates if r.get_resource_type() == kind), None)
+
+    def only(self, kind: str) -> Resource | None:
+        every = list(self.contained) + list(self.entries.values())
+        matching = [r for r in every if r.get_resource_type() == kind]
+        if len(matching) > 1:
+            raise _invalid(f"send one {kind}, not {len(matching)}", kind)
+        return matching[0] if matching else None
+
+
+def _submission(request: ServiceRequest, found: _Found) -> ReferralSubmission:
+    patient: Patient | None = found.resolve(request.subject, "Patient")
+    if patient is None:
+        raise _invalid(
+            "subject must reference a contained Patient (#id) or a Patient in the Bundle",
+            "ServiceRequest.subject",
+        )
+    consent: Consent | None = found.only("Consent")
+    if consent is None:
+        raise _invalid(
+            "a Consent is needed: active if the person agreed, with provisions saying what "
+            "may be shared",
+            "Consent",
+        )
+    fields: dict[str, Any] = {
+        "practice_ods": _requester_ods(request, found),
+        "reason": "\n".join(_reason_texts(request)),
+        "need_codes": [
+            coding.code
+            for concept in request.reasonCode or []
+            for coding in concept.coding or []
+            if coding.system == systems.NEED
+        ],
+        **_patient_fields(patient),
+        **_consent_fields(consent),
+    }
+    try:
+        return ReferralSubmission.model_validate(fields)
+    except ValidationError as error:
+        raise FhirError(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [
+                (
+                    f"{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}",
+                    FIELD_PATHS.get(str(problem["loc"][0]) if problem["loc"] else ""),
+                )
+                for problem in error.errors()
+            ],
+        ) from None
+
+
+def _requester_ods(request: ServiceRequest, found: _Found) -> str | None:
+    requester = request.requester
+    if requester is not None and requester.identifier is not None:
+        identifiers = [requester.identifier]
+    else:
+        organisation: Organization | None = found.resolve(requester, "Organization")
+        identifiers = organisation.identifier or [] if organisation is not None else []
+    for identifier in identifiers:
+        if identifier.system == systems.ODS_ORGANISATION and identifier.value:
+            return str(identifier.value)
+    raise _invalid(
+        f"requester must be the practice's Organization, identified by {systems.ODS_ORGANISATION}",
+        "ServiceRequest.requester",
+    )
+
+
+def _reason_texts(request: ServiceRequest) -> list[str]:
+    texts = [concept.text for concept in request.reasonCode or [] if concept.text]
+    return texts + [note.text for note in request.note or [] if note.text]
+
+
+def _patient_fields(patient: Patient) -> dict[str, Any]:
+    nhs_numbers = [i.value for i in patient.identifier or [] if i.system == systems.NHS_NUMBER]
+    name = patient.name[0] if patient.name else None
+    address = patient.address[0] if patient.address else None
+    telecom = {t.system: t.value for t in reversed(patient.telecom or []) if t.value}
+    return {
+        "nhs_number": nhs_numbers[0] if nhs_numbers else None,
+        "given_name": " ".join(g for g in name.given or [] if g) if name else None,
+        "family_name": name.family if name else None,
+        "birth_date": patient.birthDate,
+        "postcode": address.postalCode if address else None,
+        "address": ", ".join(line for line in address.line if line)
+        if address and address.line
+        else None,
+        "phone": telecom.get("phone"),
+        "email": telecom.get("email"),
+    }
+
+
+def _consent_fields(consent: Consent) -> dict[str, Any]:
+    permitted = {
+        coding.code
+        for provision in (consent.provision.provision or [] if consent.provision else [])
+        if provision.type == "permit"
+        for concept in provision.code or []
+        for coding in concept.coding or []
+        if coding.system == systems.CONSENT_SCOPE
+    }
+    return {
+        "consent_given": consent.status == "active",
+        "share_with_organisations": OrganisationSharing.CONTACT_AND_REASON
+        if systems.SHARE_REASON in permitted
+        else OrganisationSharing.CONTACT_ONLY,
+        "outcome_to_gp": GpOutcomeSharing.DETAILS
+        if systems.OUTCOME_DETAILS in permitted
+        else GpOutcomeSharing.CODES_ONLY,
+    }
+
+
+def _parse(model: Any, body: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(body)
+    except (ValidationError, ValueError, TypeError, LookupError) as error:
+        issues: list[tuple[str, str | None]] = (
+            [
+                (f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}", None)
+                for e in error.errors()[:20]
+            ]
+            if isinstance(error, ValidationError)
+            else [(str(error), None)]
+        )
+        raise FhirError(status.HTTP_400_BAD_REQUEST, issues) from None
+
+
+def _invalid(diagnostics: str, expression: str | None) -> FhirError:
+    return FhirError.one(status.HTTP_422_UNPROCESSABLE_CONTENT, diagnostics, expression)

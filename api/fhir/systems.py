@@ -1,0 +1,24 @@
+"""Identifier and code systems the FHIR resources use."""
+
+ODS_ORGANISATION = "https://fhir.nhs.uk/Id/ods-organization-code"
+NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
+SNOMED = "http://snomed.info/sct"
+
+_SOCIALRX = "https://socialrx.org/fhir"
+REFERRAL_ID = f"{_SOCIALRX}/Id/referral"
+LINK_WORKER = f"{_SOCIALRX}/Id/link-worker"
+SERVICE = f"{_SOCIALRX}/Id/service"
+NEED = f"{_SOCIALRX}/CodeSystem/social-prescribing-need"
+"""The social prescribing taxonomy's terms, e.g. ``sp-social-groups``."""
+BUSINESS_STATUS = f"{_SOCIALRX}/CodeSystem/referral-business-status"
+"""Our finer state: a referral status, or the closure reason once closed."""
+CONSENT_SCOPE = f"{_SOCIALRX}/CodeSystem/consent-scope"
+SHARE_REASON = "share-reason-with-organisations"
+OUTCOME_DETAILS = "outcome-details-to-gp"
+
+SDOHCC_TEMPORARY_CODES = (
+    "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
+)
+RESULTING_ACTIVITY = "resulting-activity"
+
+FHIR_JSON = "application/fhir+json"

@@ -1,0 +1,184 @@
+"""FHIR R4 endpoints for GP systems: refer with a ServiceRequest, follow it with a Task.
+
+Bodies are ``application/fhir+json`` (plain ``application/json`` is accepted too); every
+error is an OperationOutcome with a 4xx status.
+"""
+
+import json
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse
+from sqlmodel import Session
+
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.fhir import writing
+from api.fhir.errors import FhirError, FhirResource, fhir_error_response, fhir_json
+from api.fhir.reading import submission_from
+from api.fhir.systems import FHIR_JSON
+from api.idempotency import IdempotencyKey, StoredResponse, fingerprint, once
+from api.intake import submit
+from api.principal import CurrentPrincipal, Principal
+from api.refusal import Refused
+from domain.enums import OrganisationKind
+from domain.tables import Practice, Referral
+
+router = APIRouter(prefix="/fhir", tags=["fhir"])
+
+FHIR_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            FHIR_JSON: {"schema": {"type": "object"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+        "description": "A ServiceRequest with a contained Patient and Consent, or a "
+        "transaction Bundle with ServiceRequest, Patient and Consent entries.",
+    }
+}
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": FhirResource, "description": "OperationOutcome"}
+    for code in (400, 403, 404, 409, 415, 422, 503)
+}
+
+
+@router.post(
+    "/ServiceRequest",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FhirResource,
+    responses=ERRORS,
+    openapi_extra=FHIR_BODY,
+    summary="Refer a patient with a FHIR ServiceRequest (or transaction Bundle)",
+)
+async def create_service_request(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    try:
+        submission = submission_from(await _json_body(request))
+
+        async def work() -> StoredResponse:
+            submitted = await submit(submission, principal, session, settings, temporal)
+            referral = session.get(Referral, submitted.referral_id)
+            assert referral is not None, "submit commits the referral"
+            body = writing.service_request(session, referral)
+            return StoredResponse(status.HTTP_201_CREATED, body, FHIR_JSON)
+
+        request_hash = fingerprint("POST /fhir/ServiceRequest", submission)
+        try:
+            stored = await once(session, principal, idempotency_key, request_hash, work)
+        except Refused as refused:
+            raise FhirError.from_refusal(refused) from None
+    except FhirError as error:
+        return fhir_error_response(error)
+    location = f"/fhir/ServiceRequest/{stored.body['id']}"
+    return fhir_json(stored.body, stored.status_code, Location=location)
+
+
+@router.get(
+    "/ServiceRequest/{resource_id}",
+    response_model=FhirResource,
+    responses=ERRORS,
+    summary="A referral as the FHIR ServiceRequest it was made with",
+)
+def read_service_request(
+    resource_id: str, session: SessionDep, principal: CurrentPrincipal
+) -> JSONResponse:
+    try:
+        referral = _visible(session, principal, "ServiceRequest", resource_id)
+    except FhirError as error:
+        return fhir_error_response(error)
+    return fhir_json(writing.service_request(session, referral))
+
+
+@router.get(
+    "/Task/{resource_id}",
+    response_model=FhirResource,
+    responses=ERRORS,
+    summary="Where a referral stands, as a FHIR Task (SDOH Clinical Care statuses)",
+)
+def read_task(resource_id: str, session: SessionDep, principal: CurrentPrincipal) -> JSONResponse:
+    try:
+        referral = _visible(session, principal, "Task", resource_id)
+    except FhirError as error:
+        return fhir_error_response(error)
+    return fhir_json(writing.task(session, referral))
+
+
+@router.get(
+    "/Task",
+    response_model=FhirResource,
+    responses=ERRORS,
+    summary="Search Tasks by the ServiceRequest they fulfil: a searchset Bundle",
+)
+def search_tasks(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    based_on: Annotated[
+        str,
+        Query(alias="based-on", description="ServiceRequest/{id}", examples=["ServiceRequest/…"]),
+    ],
+) -> JSONResponse:
+    kind, _, resource_id = based_on.rpartition("/")
+    if kind not in ("ServiceRequest", ""):
+        return fhir_error_response(
+            FhirError.one(
+                status.HTTP_400_BAD_REQUEST, "based-on must be ServiceRequest/{id}", "based-on"
+            )
+        )
+    try:
+        tasks = [writing.task(session, _visible(session, principal, "Task", resource_id))]
+    except FhirError:
+        tasks = []  # a search that finds nothing, or nothing this caller may see
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(tasks),
+        "entry": [
+            {"fullUrl": f"Task/{task['id']}", "resource": task, "search": {"mode": "match"}}
+            for task in tasks
+        ],
+    }
+    return fhir_json(bundle)
+
+
+async def _json_body(request: Request) -> object:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in (FHIR_JSON, "application/json"):
+        raise FhirError.one(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            f"send the resource as {FHIR_JSON}",
+            "Content-Type",
+        )
+    try:
+        body: object = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        raise FhirError.one(status.HTTP_400_BAD_REQUEST, "the body is not valid JSON") from None
+    return body
+
+
+def _visible(session: Session, principal: Principal, kind: str, resource_id: str) -> Referral:
+    """The referral if this caller may see it: the practice that made it, or the link-worker
+    team that covers that practice. Anything else answers as if it did not exist."""
+    not_found = FhirError.one(status.HTTP_404_NOT_FOUND, f"No {kind}/{resource_id}.", kind)
+    try:
+        referral = session.get(Referral, UUID(resource_id))
+    except ValueError:
+        raise not_found from None
+    if referral is None:
+        raise not_found
+    if principal.organisation_kind == OrganisationKind.PRACTICE:
+        allowed = principal.organisation_id == referral.practice_ods
+    elif principal.organisation_kind == OrganisationKind.LINK_WORKER_TEAM:
+        practice = session.get(Practice, referral.practice_ods)
+        allowed = practice is not None and practice.team_id == principal.organisation_id
+    else:
+        allowed = False
+    if not allowed:
+        raise not_found
+    return referral

@@ -1,0 +1,241 @@
+"""FHIR R4: a GP system refers with a ServiceRequest or a transaction Bundle, reads it back,
+and follows the referral through its Task; every error is an OperationOutcome."""
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from api.fhir import systems
+from tests.referrals.driver import (
+    LINK_WORKER,
+    OTHER_PRACTICE,
+    PRACTICE,
+    Driver,
+    person,
+)
+from tests.referrals.fhir_resources import FHIR_HEADERS, contained, patient, transaction
+from tests.referrals.intake_helpers import counts
+
+LEISURE = "org-millbrook-leisure-trust"
+
+
+async def create(driver: Driver, resource: dict[str, Any], body: dict[str, Any]) -> Any:
+    response = await driver.http.post(
+        "/fhir/ServiceRequest", json=resource, headers=FHIR_HEADERS | {"X-Actor": PRACTICE}
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    driver.submitted[UUID(created["id"])] = body
+    # A test must not end while the new workflow's first step is still running.
+    await driver.wait_for_status(UUID(created["id"]), "assigned")
+    return response
+
+
+async def read(driver: Driver, path: str, actor: str = PRACTICE) -> dict[str, Any]:
+    response = await driver.http.get(path, headers={"X-Actor": actor})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def outcome_of(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    body: dict[str, Any] = response.json()
+    assert body["resourceType"] == "OperationOutcome"
+    assert all(issue["severity"] == "error" for issue in body["issue"])
+    return body
+
+
+@pytest.mark.parametrize("form", [contained, transaction], ids=["contained", "bundle"])
+async def test_create_and_read_round_trip(driver: Driver, form: Any) -> None:
+    body = person(share_with_organisations="contact_only", outcome_to_gp="details")
+    response = await create(driver, form(body), body)
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    created = response.json()
+    assert response.headers["location"] == f"/fhir/ServiceRequest/{created['id']}"
+
+    read_back = await read(driver, f"/fhir/ServiceRequest/{created['id']}")
+    assert read_back["resourceType"] == "ServiceRequest"
+    assert read_back["requester"]["identifier"] == {
+        "system": systems.ODS_ORGANISATION,
+        "value": "A81001",
+    }
+    assert [c["coding"][0]["code"] for c in read_back["reasonCode"] if "coding" in c] == [
+        "sp-social-groups"
+    ]
+    assert [c["text"] for c in read_back["reasonCode"] if "text" in c] == [body["reason"]]
+    (the_patient,) = [r for r in read_back["contained"] if r["resourceType"] == "Patient"]
+    expected = patient(body)
+    for field in ("identifier", "name", "birthDate", "address", "telecom"):
+        assert the_patient[field] == expected[field], field
+    (the_consent,) = [r for r in read_back["contained"] if r["resourceType"] == "Consent"]
+    provisions = {
+        p["code"][0]["coding"][0]["code"]: p["type"] for p in the_consent["provision"]["provision"]
+    }
+    assert provisions == {systems.SHARE_REASON: "deny", systems.OUTCOME_DETAILS: "permit"}
+    # The JSON API sees the same referral.
+    detail = await driver.detail(UUID(created["id"]))
+    assert detail["person"]["nhs_number"] == body["nhs_number"]
+    assert counts(driver) == (1, 1, 1)
+
+
+async def test_same_idempotency_key_returns_the_same_service_request(driver: Driver) -> None:
+    body = person()
+    headers = FHIR_HEADERS | {"X-Actor": PRACTICE, "Idempotency-Key": str(uuid4())}
+    first = await driver.http.post("/fhir/ServiceRequest", json=contained(body), headers=headers)
+    again = await driver.http.post("/fhir/ServiceRequest", json=contained(body), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert counts(driver) == (1, 1, 1)
+    driver.submitted[UUID(first.json()["id"])] = body
+    await driver.wait_for_status(UUID(first.json()["id"]), "assigned")
+
+
+async def test_invalid_fhir_gets_an_operation_outcome(driver: Driver) -> None:
+    async def post(resource: object, actor: str = PRACTICE, **headers: str) -> Any:
+        return await driver.http.post(
+            "/fhir/ServiceRequest",
+            content=resource if isinstance(resource, str) else None,
+            json=None if isinstance(resource, str) else resource,
+            headers=FHIR_HEADERS | {"X-Actor": actor} | headers,
+        )
+
+    outcome = outcome_of(await post("{not json"), 400)
+    assert "not valid JSON" in outcome["issue"][0]["diagnostics"]
+
+    body = person()
+    no_status = {k: v for k, v in contained(body).items() if k != "status"}
+    outcome = outcome_of(await post(no_status), 400)
+    assert any("status" in issue["diagnostics"] for issue in outcome["issue"])
+
+    outcome = outcome_of(await post(patient(body)), 422)
+    assert outcome["issue"][0]["expression"] == ["resourceType"]
+
+    bad_number = contained(body)
+    bad_number["contained"][0]["identifier"][0]["value"] = "9434765918"
+    outcome = outcome_of(await post(bad_number), 422)
+    assert outcome["issue"][0]["expression"] == ["Patient.identifier"]
+    assert "NHS number" in outcome["issue"][0]["diagnostics"]
+
+    future = contained(body)
+    future["contained"][0]["birthDate"] = "2999-01-01"
+    outcome = outcome_of(await post(future), 422)
+    assert outcome["issue"][0]["expression"] == ["Patient.birthDate"]
+
+    no_consent = contained(body)
+    no_consent["contained"] = no_consent["contained"][:1]
+    outcome = outcome_of(await post(no_consent), 422)
+    assert outcome["issue"][0]["expression"] == ["Consent"]
+
+    unknown_need = contained(body)
+    unknown_need["reasonCode"][0]["coding"][0]["code"] = "sp-no-such-need"
+    outcome = outcome_of(await post(unknown_need), 422)
+    assert outcome["issue"][0]["expression"] == ["ServiceRequest.reasonCode.coding"]
+
+    dangling = contained(body) | {"subject": {"reference": "Patient/elsewhere"}}
+    outcome = outcome_of(await post(dangling), 422)
+    assert outcome["issue"][0]["expression"] == ["ServiceRequest.subject"]
+
+    outcome = outcome_of(await post(contained(body), actor=OTHER_PRACTICE), 403)
+    assert outcome["issue"][0]["code"] == "forbidden"
+
+    outcome = outcome_of(await post(contained(body), **{"Content-Type": "text/plain"}), 415)
+    assert counts(driver) == (0, 0, 0)
+
+
+async def test_duplicate_and_unknown_answer_operation_outcomes(driver: Driver) -> None:
+    body = person()
+    created = (await create(driver, contained(body), body)).json()
+    again = await driver.http.post(
+        "/fhir/ServiceRequest", json=contained(body), headers=FHIR_HEADERS | {"X-Actor": PRACTICE}
+    )
+    outcome = outcome_of(again, 409)
+    assert outcome["issue"][0]["code"] == "duplicate"
+    assert f"ServiceRequest/{created['id']}" in outcome["issue"][0]["diagnostics"]
+
+    for path in (f"/fhir/ServiceRequest/{uuid4()}", "/fhir/Task/not-a-uuid"):
+        outcome_of(await driver.http.get(path, headers={"X-Actor": PRACTICE}), 404)
+    # Another practice's referral does not exist for them.
+    for path in (f"/fhir/ServiceRequest/{created['id']}", f"/fhir/Task/{created['id']}"):
+        outcome_of(await driver.http.get(path, headers={"X-Actor": OTHER_PRACTICE}), 404)
+    search = await read(
+        driver, f"/fhir/Task?based-on=ServiceRequest/{created['id']}", actor=OTHER_PRACTICE
+    )
+    assert search["total"] == 0
+
+
+async def test_task_follows_the_referral_to_completion(driver: Driver) -> None:
+    body = person()
+    referral_id = UUID((await create(driver, contained(body), body)).json()["id"])
+
+    async def task() -> dict[str, Any]:
+        search = await read(driver, f"/fhir/Task?based-on=ServiceRequest/{referral_id}")
+        assert search["type"] == "searchset" and search["total"] == 1
+        found: dict[str, Any] = search["entry"][0]["resource"]
+        assert found == await read(driver, f"/fhir/Task/{referral_id}")
+        assert found["basedOn"] == [{"reference": f"ServiceRequest/{referral_id}"}]
+        return found
+
+    def business(found: dict[str, Any]) -> str:
+        code: str = found["businessStatus"]["coding"][0]["code"]
+        return code
+
+    first = await task()
+    assert (first["status"], business(first)) == ("accepted", "assigned")
+    assert "output" not in first
+    await driver.contact(referral_id, reached=True)
+    assert business(await task()) == "contacting"
+    await driver.assess(referral_id)
+    (walks,) = await driver.connect(referral_id, "svc-health-walks")
+    await driver.respond(walks, LEISURE, accepted=True)
+    await driver.uptake(walks, LEISURE, started=True)
+    engaged = await task()
+    assert (engaged["status"], business(engaged)) == ("in-progress", "engaged")
+    # The link worker's team sees the Task as well.
+    assert (await read(driver, f"/fhir/Task/{referral_id}", actor=LINK_WORKER))["id"] == str(
+        referral_id
+    )
+
+    await driver.skip(timedelta(weeks=13, hours=1))
+    await driver.wait_for_status(referral_id, "follow_up")
+    await driver.follow_up(referral_id, 1)
+    await driver.skip(timedelta(weeks=4))
+    await driver.follow_up(referral_id, 2)
+    await driver.wait_closed(referral_id)
+
+    done = await task()
+    assert (done["status"], business(done)) == ("completed", "completed")
+    outcome, service = done["output"]
+    assert outcome["valueCodeableConcept"]["coding"][0]["code"] == "871731000000106"
+    assert service["valueReference"]["identifier"]["value"] == "svc-health-walks"
+    request = await read(driver, f"/fhir/ServiceRequest/{referral_id}")
+    assert request["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    ("ending", "status", "code"),
+    [
+        ("cancel", "cancelled", "cancelled_by_referrer"),
+        ("ineligible", "rejected", "ineligible"),
+        ("declined", "cancelled", "declined"),
+    ],
+)
+async def test_task_status_when_the_referral_ends_early(
+    driver: Driver, ending: str, status: str, code: str
+) -> None:
+    referral_id = await driver.submit()
+    if ending == "cancel":
+        await driver.post(f"/referrals/{referral_id}/cancel", {}, actor=PRACTICE)
+    else:
+        await driver.contact(referral_id, reached=True)
+        await driver.post(f"/referrals/{referral_id}/close", {"reason": ending})
+    await driver.wait_closed(referral_id)
+    found = await read(driver, f"/fhir/Task/{referral_id}")
+    assert found["status"] == status
+    assert found["businessStatus"]["coding"][0]["code"] == code
+    assert "output" not in found
+    assert (await read(driver, f"/fhir/ServiceRequest/{referral_id}"))["status"] == "revoked"
