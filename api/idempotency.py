@@ -65,22 +65,28 @@ async def once(
     caller = caller_of(principal)
     deadline = time.monotonic() + WAIT_FOR_FIRST
     while not _claim(session, caller, key, request_hash):
-        record = session.exec(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.caller == caller, IdempotencyRecord.key == key
-            )
+        found = session.exec(
+            select(
+                IdempotencyRecord.request_hash,
+                IdempotencyRecord.status_code,
+                IdempotencyRecord.response,
+                IdempotencyRecord.media_type,
+            ).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
         ).first()
-        session.rollback()  # read nothing stale next time round, and hold no lock meanwhile
-        if record is None:
+        # Plain values, not a row object: reading one after the rollback would open a new
+        # transaction and hold a connection across the wait.
+        session.rollback()
+        if found is None:
             continue  # the first request failed and let go of the key: try to claim it
-        if record.request_hash != request_hash:
+        stored_hash, status_code, stored_body, media_type = found
+        if stored_hash != request_hash:
             raise Refused(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 "this key was already used with a different request; use a new key",
                 field="Idempotency-Key",
             )
-        if record.status_code is not None and record.response is not None:
-            return StoredResponse(record.status_code, record.response, record.media_type or "")
+        if status_code is not None and stored_body is not None:
+            return StoredResponse(status_code, dict(stored_body), media_type or "")
         if time.monotonic() > deadline:
             raise Refused(
                 status.HTTP_409_CONFLICT,

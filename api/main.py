@@ -5,9 +5,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from temporalio.client import Client
 
 from api.routes import catalogue, fhir, link_workers, organisations, practices, referrals
+from api.validation_errors import validation_error
 from socialrx.db import engine_for, migrate
 from socialrx.settings import Settings, get_settings
 from socialrx.temporal import connect
@@ -35,6 +37,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.state.settings = settings
     app.state.engine = engine_for(settings.resolved_database_url)
     app.state.temporal = temporal
+    app.add_exception_handler(RequestValidationError, validation_error)
     for area in (practices, referrals, link_workers, organisations, catalogue, fhir):
         app.include_router(area.router)
     return app

@@ -33,7 +33,10 @@ async def test_bad_field_is_named_with_what_to_fix(
     assert response.status_code == 422, response.text
     (problem,) = response.json()["detail"]
     assert problem["loc"] == ["body", field]
+    assert problem["field"] == field
     assert advice in problem["msg"]
+    # What was sent is not echoed back: it is personal data.
+    assert "input" not in problem and "Featherstonehaugh" not in response.text
     assert counts(driver) == (0, 0, 0)
 
 
@@ -43,7 +46,8 @@ async def test_missing_required_field_is_named(driver: Driver, field: str) -> No
     del body[field]
     response = await driver.http.post("/referrals", json=body, headers={"X-Actor": PRACTICE})
     assert response.status_code == 422
-    assert [p["loc"] for p in response.json()["detail"]] == [["body", field]]
+    assert [p["field"] for p in response.json()["detail"]] == [field]
+    assert "Featherstonehaugh" not in response.text
     assert counts(driver) == (0, 0, 0)
 
 
