@@ -20,8 +20,18 @@ from domain.tables import OutboxMessage, OutcomeRecord, Task
 from socialrx.worker import build_worker
 
 LINK_WORKER = "link_worker:lw-amira"
-PRACTICE = "practice:A81001"
-OTHER_PRACTICE = "practice:A81002"
+
+
+def practice_actor(ods_code: str) -> str:
+    return f"practice:{ods_code}"
+
+
+def organisation_actor(organisation_id: str) -> str:
+    return f"organisation:{organisation_id}"
+
+
+PRACTICE = practice_actor("A81001")
+OTHER_PRACTICE = practice_actor("A81002")
 # Valid NHS numbers (correct check digit) reserved for testing, all different, because a
 # person may have only one open referral.
 MORE_NHS_NUMBERS = [str(n) for n in range(9434765000, 9434765800) if nhs_number.is_valid(str(n))]
@@ -162,7 +172,7 @@ class Driver:
         return await self.post(
             f"/service-referrals/{service_referral_id}/response",
             {"accepted": accepted},
-            actor=f"organisation:{organisation}",
+            actor=organisation_actor(organisation),
             **kw,
         )
 
@@ -172,7 +182,7 @@ class Driver:
         return await self.post(
             f"/service-referrals/{service_referral_id}/uptake",
             {"started": started},
-            actor=f"organisation:{organisation}",
+            actor=organisation_actor(organisation),
             **kw,
         )
 

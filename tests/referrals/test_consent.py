@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from tests.referrals.driver import PRACTICE, Driver
+from tests.referrals.driver import PRACTICE, Driver, organisation_actor
 
 LEISURE = "org-millbrook-leisure-trust"
 
@@ -24,7 +24,7 @@ async def test_organisation_sees_contact_details_and_the_reason_only_with_consen
     private, private_walks = await connected_to_walks(
         driver, share_with_organisations="contact_only"
     )
-    actor = {"X-Actor": f"organisation:{LEISURE}"}
+    actor = {"X-Actor": organisation_actor(LEISURE)}
 
     view = (await driver.http.get(f"/service-referrals/{shared_walks}", headers=actor)).json()
     assert view["reason"] == driver.submitted[shared]["reason"]
@@ -47,7 +47,7 @@ async def test_organisation_sees_contact_details_and_the_reason_only_with_consen
 
 async def test_other_organisations_and_practices_do_not_see_the_referral(driver: Driver) -> None:
     _, walks = await connected_to_walks(driver)
-    for actor in ("organisation:org-someone-else", PRACTICE):
+    for actor in (organisation_actor("org-someone-else"), PRACTICE):
         response = await driver.http.get(f"/service-referrals/{walks}", headers={"X-Actor": actor})
         assert response.status_code == 404
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.referrals.driver import PRACTICE, Driver, person
+from tests.referrals.driver import PRACTICE, Driver, person, practice_actor
 from tests.referrals.intake_helpers import counts
 
 BAD_FIELDS: list[tuple[str, Any, str]] = [
@@ -55,7 +55,9 @@ async def test_unknown_practice_is_refused_and_naming_another_practice_is_forbid
     driver: Driver,
 ) -> None:
     response = await driver.http.post(
-        "/referrals", json=person(practice_ods="Z99999"), headers={"X-Actor": "practice:Z99999"}
+        "/referrals",
+        json=person(practice_ods="Z99999"),
+        headers={"X-Actor": practice_actor("Z99999")},
     )
     assert response.status_code == 422
     assert response.json()["detail"].startswith("practice_ods: Z99999 is not a practice")
