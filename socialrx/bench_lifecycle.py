@@ -43,6 +43,7 @@ from socialrx.bench_baseline import (
     suggest_nothing,
 )
 from socialrx.db import engine_for, make_engine, migrate
+from socialrx.demo_accounts import DEMO_PASSWORD
 from socialrx.seed import load_demo_data
 from socialrx.settings import Settings
 from socialrx.temporal import DATA_CONVERTER, installed_binary
@@ -64,9 +65,10 @@ STEP_RETRY_SECONDS = 0.05
 STEP_PATIENCE_SECONDS = 30.0
 ORGANISATION = "org-millbrook-leisure-trust"
 SERVICE = "svc-health-walks"
-PRACTICE_ACTOR = {"X-Actor": "practice:A81001"}
-LINK_WORKER_ACTOR = {"X-Actor": "link_worker:lw-amira"}
-ORGANISATION_ACTOR = {"X-Actor": f"organisation:{ORGANISATION}"}
+# Demo accounts (socialrx.demo_accounts) the bench signs in as.
+PRACTICE_USER = "gp-a81001"
+LINK_WORKER_USER = "lw-amira"
+ORGANISATION_USER = ORGANISATION
 SWEMWBS = {"instrument": "swemwbs", "answers": {f"item{i}": 3 for i in range(1, 8)}}
 
 
@@ -187,7 +189,13 @@ async def _referral_phase(
         httpx.AsyncClient(transport=transport, base_url="http://bench.invalid") as http,
         build_worker(client, settings.task_queue, worker_engine, executor=executor),
     ):
-        driver = ReferralDriver(http, client)
+        driver = ReferralDriver(
+            http,
+            client,
+            practice=await _signed_in(http, PRACTICE_USER),
+            link_worker=await _signed_in(http, LINK_WORKER_USER),
+            organisation=await _signed_in(http, ORGANISATION_USER),
+        )
         phase = await _phase(
             "referral",
             lambda index: driver.drive(nhs_numbers[index]),
@@ -198,6 +206,15 @@ async def _referral_phase(
         )
     worker_engine.dispose()
     return phase
+
+
+async def _signed_in(http: httpx.AsyncClient, username: str) -> dict[str, str]:
+    response = await http.post(
+        "/auth/token", data={"username": username, "password": DEMO_PASSWORD}
+    )
+    if response.status_code != 200:
+        raise BenchFailed(f"cannot sign in as {username}: {response.status_code}")
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 async def _baseline_phase(
@@ -255,9 +272,13 @@ class ReferralDriver:
 
     http: httpx.AsyncClient
     client: Client
+    practice: dict[str, str]
+    """Authorization headers of each role."""
+    link_worker: dict[str, str]
+    organisation: dict[str, str]
 
     async def drive(self, nhs: str) -> str:
-        created = await self._post("/referrals", _person(nhs), PRACTICE_ACTOR, expect=201)
+        created = await self._post("/referrals", _person(nhs), self.practice, expect=201)
         referral = f"/referrals/{created['id']}"
         # The first step waits until the workflow has assigned a link worker.
         await self._post_when_legal(
@@ -269,10 +290,8 @@ class ReferralDriver:
         )
         state = await self._post(f"{referral}/connections", {"service_ids": [SERVICE]})
         service_referral = f"/service-referrals/{state['service_referrals'][0]['id']}"
-        await self._post(f"{service_referral}/response", {"accepted": True}, ORGANISATION_ACTOR)
-        state = await self._post(
-            f"{service_referral}/uptake", {"started": True}, ORGANISATION_ACTOR
-        )
+        await self._post(f"{service_referral}/response", {"accepted": True}, self.organisation)
+        state = await self._post(f"{service_referral}/uptake", {"started": True}, self.organisation)
         for checkpoint in state["checkpoints"]:
             await _sleep_until(datetime.fromisoformat(checkpoint["opens_at"]))
             await self._post_when_legal(
@@ -288,10 +307,10 @@ class ReferralDriver:
         self,
         path: str,
         body: dict[str, Any],
-        actor: dict[str, str] = LINK_WORKER_ACTOR,
+        actor: dict[str, str] | None = None,
         expect: int = 200,
     ) -> dict[str, Any]:
-        response = await self.http.post(path, json=body, headers=actor)
+        response = await self.http.post(path, json=body, headers=actor or self.link_worker)
         if response.status_code != expect:
             raise BenchFailed(f"POST {path}: {response.status_code} {response.text}")
         answer: dict[str, Any] = response.json()
@@ -301,7 +320,7 @@ class ReferralDriver:
         """POST, retrying while the workflow answers 409 (a timer or start-up not done yet)."""
         give_up = time.monotonic() + STEP_PATIENCE_SECONDS
         while True:
-            response = await self.http.post(path, json=body, headers=LINK_WORKER_ACTOR)
+            response = await self.http.post(path, json=body, headers=self.link_worker)
             if response.status_code != 409 or time.monotonic() > give_up:
                 break
             await asyncio.sleep(STEP_RETRY_SECONDS)
