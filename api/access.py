@@ -17,7 +17,6 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.routing import APIRoute
 from sqlmodel import Session
 
 from api.deps import SessionDep
@@ -30,6 +29,12 @@ PRACTICE = OrganisationKind.PRACTICE
 LINK_WORKER_TEAM = OrganisationKind.LINK_WORKER_TEAM
 ORGANISATION = OrganisationKind.ORGANISATION
 COMMISSIONER = OrganisationKind.COMMISSIONER
+WHO = {
+    PRACTICE: "practice",
+    LINK_WORKER_TEAM: "link worker",
+    ORGANISATION: "organisation",
+    COMMISSIONER: "commissioner",
+}
 
 
 def not_found(what: str, identifier: object) -> HTTPException:
@@ -53,7 +58,7 @@ class Access:
     def require(self, *kinds: OrganisationKind, to: str) -> None:
         """403 unless the caller is one of ``kinds``; ``to`` says what they tried to do."""
         if not self.principal.is_a(*kinds):
-            allowed = " or ".join(kind.value.replace("_", " ") for kind in kinds)
+            allowed = " or ".join(WHO[kind] for kind in kinds)
             raise forbidden(f"Only a {allowed} may {to}.")
 
     # --- referrals ----------------------------------------------------------------------
@@ -123,8 +128,9 @@ class Access:
 
     def log_all(self, referral_ids: Iterable[UUID | None]) -> None:
         """One row per referral shown (a list with nothing in it is logged once, as None)."""
-        route = self._request.scope.get("route")
-        action = f"{self._request.method} {route.path if isinstance(route, APIRoute) else ''}"
+        # The route's template, e.g. GET /referrals/{referral_id}: what was done, not to whom.
+        route = getattr(self._request.scope.get("route"), "path", "")
+        action = f"{self._request.method} {route}"
         principal = self.principal
         rows = [
             AccessLog(
