@@ -99,6 +99,7 @@ def add_user(
     )
     session.add(user)
     session.commit()
+    session.refresh(user)
     return user
 
 
@@ -197,6 +198,7 @@ def create_api_key(
     )
     session.add(key)
     session.commit()
+    session.refresh(key)
     return key, f"{API_KEY_PREFIX}_{key_id}_{secret}"
 
 

@@ -86,7 +86,7 @@ def users_list() -> None:
     for user in users:
         table.add_row(
             user.username,
-            user.organisation_kind.value,
+            str(user.organisation_kind),
             user.organisation_id,
             user.link_worker_id or "",
             "yes" if user.active else "no",
@@ -132,7 +132,7 @@ def keys_list() -> None:
     for key in keys:
         table.add_row(
             key.id,
-            key.organisation_kind.value,
+            str(key.organisation_kind),
             key.organisation_id,
             key.label,
             f"{key.created_at:%Y-%m-%d %H:%M}",
