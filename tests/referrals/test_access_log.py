@@ -3,7 +3,7 @@
 from typing import Any
 from uuid import UUID
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.main import create_app
 from domain.accounts import AccessLog
@@ -17,7 +17,9 @@ COMMISSIONER = "commissioner:millbrook-icb"
 def logged(driver: Driver, referral_id: UUID) -> list[tuple[str, str]]:
     with Session(driver.engine) as session:
         rows = session.exec(
-            select(AccessLog).where(AccessLog.referral_id == referral_id).order_by(AccessLog.id)
+            select(AccessLog)
+            .where(AccessLog.referral_id == referral_id)
+            .order_by(col(AccessLog.id))
         ).all()
         return [(row.subject, row.action) for row in rows]
 
