@@ -5,10 +5,10 @@ from datetime import datetime
 from typing import Annotated, Any, NoReturn
 
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.exceptions import RequestValidationError
 
 from api.access import ORGANISATION, forbidden
 from api.deps import GeocoderDep, SessionDep
+from api.errors import invalid
 from api.principal import CurrentPrincipal
 from catalogue.documents import DocumentBuilder, one_to_one
 from catalogue.search import (
@@ -28,7 +28,10 @@ MAX_PER_PAGE = 100
 MAX_PROXIMITY_M = 200_000
 
 Document = dict[str, Any]
-PageNumber = Annotated[int, Query(ge=1, description="Page number, from 1.")]
+MAX_PAGE = 100_000
+PageNumber = Annotated[
+    int, Query(ge=1, le=MAX_PAGE, description=f"Page number, from 1 to {MAX_PAGE}.")
+]
 PerPage = Annotated[
     int, Query(ge=1, le=MAX_PER_PAGE, description=f"Items per page, 1 to {MAX_PER_PAGE}.")
 ]
@@ -193,7 +196,4 @@ def get_service_at_location(session: SessionDep, link_id: str) -> Document:
 
 
 def _invalid(parameter: str, message: str) -> NoReturn:
-    # The same 422 shape FastAPI gives for a malformed parameter, naming the parameter.
-    raise RequestValidationError(
-        [{"loc": ("query", parameter), "msg": message, "type": "value_error"}]
-    )
+    invalid(("query", parameter), message)

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from api.access import LINK_WORKER_TEAM, PRACTICE, AccessDep
 from api.deps import SessionDep, TemporalDep
+from api.errors import invalid
 from api.routes.catalogue import GeocoderDep
 from api.schemas import (
     AssessmentIn,
@@ -165,12 +166,12 @@ async def connect_services(
     actor = access.principal.actor
     choices = []
     # Any active service may be chosen, suggested or not: the link worker knows the person.
-    for service_id in connection.service_ids:
+    for position, service_id in enumerate(connection.service_ids):
         service = active_service(session, service_id)
         if service is None:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                f"service_ids: {service_id} is not an active service in the directory",
+            invalid(
+                ("body", "service_ids", position),
+                f"{service_id} is not an active service in the directory",
             )
         choices.append(
             ServiceChoice(service_id=service.service_id, organisation_id=service.organization_id)
@@ -284,10 +285,10 @@ async def reassign(
         or worker.team_id != practice.team_id
         or not worker.active
     ):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"link_worker_id: {reassignment.link_worker_id} is not an active link worker of "
-            "the team that covers this practice",
+        invalid(
+            ("body", "link_worker_id"),
+            f"{reassignment.link_worker_id} is not an active link worker of the team that "
+            "covers this practice",
         )
     return await run_step(
         temporal,

@@ -251,6 +251,11 @@ async def test_capacity_update_checks_owner_and_body(
     assert negative.json()["detail"][0]["loc"] == ["body", "available"]
     unknown = await client.patch(path, json={"status": "open"}, headers=headers)
     assert unknown.status_code == 422
+    # A null would erase what is known: leave the field out instead.
+    null = await client.patch(path, json={"maximum": 4, "available": None}, headers=headers)
+    assert null.status_code == 422
+    assert [error["loc"] for error in null.json()["detail"]] == [["body", "available"]]
+    assert unknown.status_code == 422
     missing = await client.patch(
         "/services/nope/capacity-status", json={"available": 1}, headers=headers
     )

@@ -171,7 +171,9 @@ async def test_unknown_referral_and_bad_input_are_client_errors(driver: Driver) 
         headers=link_worker,
     )
     assert response.status_code == 422
-    assert "svc-home-from-hospital is not an active service" in response.json()["detail"]
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "service_ids", 0]
+    assert error["msg"] == "svc-home-from-hospital is not an active service in the directory"
 
 
 async def test_submission_errors_name_the_field_and_save_nothing(driver: Driver) -> None:
