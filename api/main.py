@@ -4,7 +4,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from api.routes import (
@@ -16,6 +16,7 @@ from api.routes import (
     practices,
     referrals,
 )
+from api.text_guard import reject_nul_characters
 from socialrx.db import engine_for, migrate
 from socialrx.settings import Settings, get_settings
 from socialrx.temporal import connect
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         summary="Social prescribing referrals: GP practice, link worker, community organisation.",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(reject_nul_characters)],
     )
     app.state.settings = settings
     app.state.engine = engine_for(settings.resolved_database_url)

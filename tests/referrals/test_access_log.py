@@ -3,6 +3,9 @@
 from typing import Any
 from uuid import UUID
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from api.main import create_app
@@ -124,3 +127,13 @@ async def test_only_commissioners_read_the_log_and_nothing_changes_it(
     paths = create_app(settings).openapi()["paths"]
     assert set(paths["/audit"]) == {"get"}
     assert not [path for path in paths if "audit" in path and path != "/audit"]
+
+
+async def test_postgresql_itself_refuses_to_change_the_log(driver: Driver) -> None:
+    if driver.engine.dialect.name != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's (production's)")
+    referral_id = await driver.submit()
+    for statement in ("UPDATE access_log SET subject = 'someone else'", "DELETE FROM access_log"):
+        with driver.engine.connect() as connection, pytest.raises(DBAPIError, match="append-only"):
+            connection.execute(text(statement))
+    assert logged(driver, referral_id)
