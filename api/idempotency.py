@@ -62,6 +62,9 @@ async def once(
 ) -> StoredResponse:
     if key is None:
         return await work()
+    # End the read that checking the caller's sign-in began: on SQLite an open read keeps
+    # another request's commit waiting, and these waits happen on the event loop.
+    session.commit()
     caller = caller_of(principal)
     deadline = time.monotonic() + WAIT_FOR_FIRST
     while not _claim(session, caller, key, request_hash):

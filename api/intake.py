@@ -12,7 +12,7 @@ import time
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
-from fastapi import status
+from fastapi import HTTPException, status
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
@@ -20,6 +20,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.access import PRACTICE, Access
 from api.principal import Principal
 from api.refusal import Refused, unavailable
 from api.schemas import ReferralSubmission
@@ -38,12 +39,13 @@ class Submitted(NamedTuple):
 
 async def submit(
     submission: ReferralSubmission,
-    principal: Principal,
+    access: Access,
     session: Session,
     settings: Settings,
     temporal: Client,
 ) -> Submitted:
-    _check(submission, principal, session)
+    principal = access.principal
+    _check(submission, access, session)
     # Hold no connection or lock while Temporal answers.
     session.rollback()
     referral_id = uuid4()
@@ -84,24 +86,29 @@ async def submit(
         await _abandon(handle)
         log.error("could not save referral %s: %s", referral_id, type(error).__name__)
         raise unavailable() from error
+    access.log(referral_id)
     log.info("referral %s received from %s", referral_id, submission.practice_ods)
     return Submitted(referral_id, workflow_id)
 
 
-def _check(submission: ReferralSubmission, principal: Principal, session: Session) -> None:
-    if not (
-        principal.organisation_kind == OrganisationKind.PRACTICE
-        and principal.organisation_id == submission.practice_ods
-    ):
-        raise Refused(
-            status.HTTP_403_FORBIDDEN,
-            "you may refer only for your own practice",
-            field="practice_ods",
-        )
+def _check(submission: ReferralSubmission, access: Access, session: Session) -> None:
+    try:
+        access.require(PRACTICE, to="refer a patient")
+    except HTTPException as error:
+        # Worded by the route (JSON or FHIR), so carried as a refusal.
+        raise Refused(error.status_code, str(error.detail)) from None
     if session.get(Practice, submission.practice_ods) is None:
         raise Refused(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"{submission.practice_ods} is not a practice served here; check the ODS code",
+            field="practice_ods",
+        )
+    principal = access.principal
+    if submission.practice_ods != principal.organisation_id:
+        raise Refused(
+            status.HTTP_403_FORBIDDEN,
+            f"you are signed in for practice {principal.organisation_id} "
+            "and may refer only from it",
             field="practice_ods",
         )
     duplicate = _duplicate(session, submission, principal)

@@ -4,11 +4,21 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from temporalio.client import Client
 
-from api.routes import catalogue, fhir, link_workers, organisations, practices, referrals
+from api.routes import (
+    audit,
+    auth,
+    catalogue,
+    fhir,
+    link_workers,
+    organisations,
+    practices,
+    referrals,
+)
+from api.text_guard import reject_nul_characters
 from api.validation_errors import validation_error
 from socialrx.db import engine_for, migrate
 from socialrx.settings import Settings, get_settings
@@ -33,11 +43,12 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         summary="Social prescribing referrals: GP practice, link worker, community organisation.",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(reject_nul_characters)],
     )
     app.state.settings = settings
     app.state.engine = engine_for(settings.resolved_database_url)
     app.state.temporal = temporal
     app.add_exception_handler(RequestValidationError, validation_error)
-    for area in (practices, referrals, link_workers, organisations, catalogue, fhir):
+    for area in (auth, practices, referrals, link_workers, organisations, catalogue, audit, fhir):
         app.include_router(area.router)
     return app

@@ -7,6 +7,9 @@ from fastapi.responses import JSONResponse
 
 from api.schemas import ReferralConflict
 
+# Fields that come in request headers rather than the body.
+HEADERS = {"Idempotency-Key"}
+
 
 class Refused(Exception):
     """A request that changes nothing: the status to answer, the field at fault if one is,
@@ -38,7 +41,16 @@ def unavailable() -> Refused:
 
 
 def json_refusal(refused: Refused) -> JSONResponse:
-    """The JSON API's wording: ``detail`` names the field and what to fix."""
+    """The JSON API's wording: ``detail`` names the field and what to fix; a 422 has the
+    documented ``HTTPValidationError`` shape every other 422 has."""
+    if refused.status_code == status.HTTP_422_UNPROCESSABLE_CONTENT:
+        where = "header" if refused.field in HEADERS else "body"
+        location = (where, refused.field) if refused.field else ("body",)
+        problem = {"loc": location, "msg": refused.message, "type": "value_error"}
+        return JSONResponse(
+            {"detail": [{**problem, "field": refused.field or "body"}]},
+            status_code=refused.status_code,
+        )
     body: dict[str, object] = {"detail": refused.detail}
     if refused.status_code == status.HTTP_409_CONFLICT and refused.field == "nhs_number":
         body = ReferralConflict(

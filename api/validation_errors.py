@@ -11,12 +11,17 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.fhir.errors import FhirError, fhir_error_response
+
 # Where a value came from is said by ``loc``; these prefixes add nothing to the field name.
 SOURCES = {"body", "query", "path", "header", "cookie"}
 
 
-async def validation_error(_: Request, error: Exception) -> JSONResponse:
+async def validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
+    if request.url.path.startswith("/fhir/"):
+        # FHIR routes answer every error as an OperationOutcome, as their schema says.
+        return fhir_error_response(_as_fhir(error))
     detail = []
     for problem in error.errors():
         location = [str(part) for part in problem.get("loc", ())]
@@ -32,3 +37,12 @@ async def validation_error(_: Request, error: Exception) -> JSONResponse:
     return JSONResponse(
         jsonable_encoder({"detail": detail}), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
     )
+
+
+def _as_fhir(error: RequestValidationError) -> FhirError:
+    issues: list[tuple[str, str | None]] = []
+    for problem in error.errors():
+        location = [str(part) for part in problem.get("loc", ())]
+        named = location[1:] if location and location[0] in SOURCES else location
+        issues.append((str(problem.get("msg", "")), ".".join(named) or None))
+    return FhirError(status.HTTP_422_UNPROCESSABLE_CONTENT, issues)

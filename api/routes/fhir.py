@@ -8,10 +8,10 @@ import json
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
-from sqlmodel import Session
 
+from api.access import Access, AccessDep
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.fhir import writing
 from api.fhir.errors import FhirError, FhirResource, fhir_error_response, fhir_json
@@ -19,10 +19,8 @@ from api.fhir.reading import submission_from
 from api.fhir.systems import FHIR_JSON
 from api.idempotency import IdempotencyKey, StoredResponse, fingerprint, once
 from api.intake import submit
-from api.principal import CurrentPrincipal, Principal
 from api.refusal import Refused
-from domain.enums import OrganisationKind
-from domain.tables import Practice, Referral
+from domain.tables import Referral
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
 
@@ -56,14 +54,14 @@ async def create_service_request(
     session: SessionDep,
     settings: SettingsDep,
     temporal: TemporalDep,
-    principal: CurrentPrincipal,
+    access: AccessDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     try:
         submission = submission_from(await _json_body(request))
 
         async def work() -> StoredResponse:
-            submitted = await submit(submission, principal, session, settings, temporal)
+            submitted = await submit(submission, access, session, settings, temporal)
             referral = session.get(Referral, submitted.referral_id)
             assert referral is not None, "submit commits the referral"
             body = writing.service_request(session, referral)
@@ -71,7 +69,7 @@ async def create_service_request(
 
         request_hash = fingerprint("POST /fhir/ServiceRequest", submission)
         try:
-            stored = await once(session, principal, idempotency_key, request_hash, work)
+            stored = await once(session, access.principal, idempotency_key, request_hash, work)
         except Refused as refused:
             raise FhirError.from_refusal(refused) from None
     except FhirError as error:
@@ -86,11 +84,9 @@ async def create_service_request(
     responses=ERRORS,
     summary="A referral as the FHIR ServiceRequest it was made with",
 )
-def read_service_request(
-    resource_id: str, session: SessionDep, principal: CurrentPrincipal
-) -> JSONResponse:
+def read_service_request(resource_id: str, session: SessionDep, access: AccessDep) -> JSONResponse:
     try:
-        referral = _visible(session, principal, "ServiceRequest", resource_id)
+        referral = _visible(access, "ServiceRequest", resource_id)
     except FhirError as error:
         return fhir_error_response(error)
     return fhir_json(writing.service_request(session, referral))
@@ -102,9 +98,9 @@ def read_service_request(
     responses=ERRORS,
     summary="Where a referral stands, as a FHIR Task (SDOH Clinical Care statuses)",
 )
-def read_task(resource_id: str, session: SessionDep, principal: CurrentPrincipal) -> JSONResponse:
+def read_task(resource_id: str, session: SessionDep, access: AccessDep) -> JSONResponse:
     try:
-        referral = _visible(session, principal, "Task", resource_id)
+        referral = _visible(access, "Task", resource_id)
     except FhirError as error:
         return fhir_error_response(error)
     return fhir_json(writing.task(session, referral))
@@ -118,7 +114,7 @@ def read_task(resource_id: str, session: SessionDep, principal: CurrentPrincipal
 )
 def search_tasks(
     session: SessionDep,
-    principal: CurrentPrincipal,
+    access: AccessDep,
     based_on: Annotated[
         str,
         Query(alias="based-on", description="ServiceRequest/{id}", examples=["ServiceRequest/…"]),
@@ -132,9 +128,10 @@ def search_tasks(
             )
         )
     try:
-        tasks = [writing.task(session, _visible(session, principal, "Task", resource_id))]
+        tasks = [writing.task(session, _visible(access, "Task", resource_id))]
     except FhirError:
         tasks = []  # a search that finds nothing, or nothing this caller may see
+        access.log()  # the search is still a look at patient data, if an empty one
     bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
@@ -162,23 +159,11 @@ async def _json_body(request: Request) -> object:
     return body
 
 
-def _visible(session: Session, principal: Principal, kind: str, resource_id: str) -> Referral:
-    """The referral if this caller may see it: the practice that made it, or the link-worker
-    team that covers that practice. Anything else answers as if it did not exist."""
+def _visible(access: Access, kind: str, resource_id: str) -> Referral:
+    """The referral if this caller may see it, by the rules of ``GET /referrals/{id}`` (and
+    logged as that read is). Anything else answers as if it did not exist."""
     not_found = FhirError.one(status.HTTP_404_NOT_FOUND, f"No {kind}/{resource_id}.", kind)
     try:
-        referral = session.get(Referral, UUID(resource_id))
-    except ValueError:
+        return access.visible_referral_or_404(UUID(resource_id))
+    except (ValueError, HTTPException):
         raise not_found from None
-    if referral is None:
-        raise not_found
-    if principal.organisation_kind == OrganisationKind.PRACTICE:
-        allowed = principal.organisation_id == referral.practice_ods
-    elif principal.organisation_kind == OrganisationKind.LINK_WORKER_TEAM:
-        practice = session.get(Practice, referral.practice_ods)
-        allowed = practice is not None and practice.team_id == principal.organisation_id
-    else:
-        allowed = False
-    if not allowed:
-        raise not_found
-    return referral

@@ -5,11 +5,10 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
 
-from api.deps import CurrentActor, SessionDep, SettingsDep, TemporalDep
+from api.access import PRACTICE, AccessDep
+from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.idempotency import IdempotencyKey, StoredResponse, fingerprint, once
 from api.intake import submit
-from api.lookups import referral_or_404
-from api.principal import CurrentPrincipal
 from api.refusal import Refused, json_refusal
 from api.schemas import ReferralConflict, ReferralCreated, ReferralSubmission
 from api.steps import run_step
@@ -35,11 +34,11 @@ async def submit_referral(
     session: SessionDep,
     settings: SettingsDep,
     temporal: TemporalDep,
-    principal: CurrentPrincipal,
+    access: AccessDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     async def work() -> StoredResponse:
-        submitted = await submit(submission, principal, session, settings, temporal)
+        submitted = await submit(submission, access, session, settings, temporal)
         created = ReferralCreated(
             id=submitted.referral_id,
             workflow_id=submitted.workflow_id,
@@ -49,7 +48,7 @@ async def submit_referral(
 
     request_hash = fingerprint("POST /referrals", submission)
     try:
-        stored = await once(session, principal, idempotency_key, request_hash, work)
+        stored = await once(session, access.principal, idempotency_key, request_hash, work)
     except Refused as refused:
         return json_refusal(refused)
     return JSONResponse(stored.body, status_code=stored.status_code)
@@ -61,13 +60,13 @@ async def submit_referral(
     summary="The referring practice cancels its referral",
 )
 async def cancel_referral(
-    referral_id: UUID, session: SessionDep, temporal: TemporalDep, actor: CurrentActor
+    referral_id: UUID, session: SessionDep, temporal: TemporalDep, access: AccessDep
 ) -> ReferralState:
-    referral_or_404(session, referral_id)
+    access.actionable_referral_or_404(referral_id, PRACTICE, to="cancel a referral")
     return await run_step(
         temporal,
         session,
         referral_id,
         ReferralUpdate.CLOSE,
-        Closure(actor=actor, reason=ClosureReason.CANCELLED_BY_REFERRER),
+        Closure(actor=access.principal.actor, reason=ClosureReason.CANCELLED_BY_REFERRER),
     )

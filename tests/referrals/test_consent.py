@@ -24,7 +24,7 @@ async def test_organisation_sees_contact_details_and_the_reason_only_with_consen
     private, private_walks = await connected_to_walks(
         driver, share_with_organisations="contact_only"
     )
-    actor = {"X-Actor": organisation_actor(LEISURE)}
+    actor = await driver.headers_for(organisation_actor(LEISURE))
 
     view = (await driver.http.get(f"/service-referrals/{shared_walks}", headers=actor)).json()
     assert view["reason"] == driver.submitted[shared]["reason"]
@@ -47,8 +47,10 @@ async def test_organisation_sees_contact_details_and_the_reason_only_with_consen
 
 async def test_other_organisations_and_practices_do_not_see_the_referral(driver: Driver) -> None:
     _, walks = await connected_to_walks(driver)
-    for actor in (organisation_actor("org-someone-else"), PRACTICE):
-        response = await driver.http.get(f"/service-referrals/{walks}", headers={"X-Actor": actor})
+    for actor in (organisation_actor("org-canal-side-studios"), PRACTICE):
+        response = await driver.http.get(
+            f"/service-referrals/{walks}", headers=(await driver.headers_for(actor))
+        )
         assert response.status_code == 404
 
 

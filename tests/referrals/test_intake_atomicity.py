@@ -25,7 +25,7 @@ async def test_a_workflow_that_fails_to_start_leaves_no_rows_and_a_retry_succeed
     watch = StartWatch()
     watch.before = refuse
     body = person()
-    headers = {"X-Actor": PRACTICE, "Idempotency-Key": str(uuid4())}
+    headers = (await driver.headers_for(PRACTICE)) | {"Idempotency-Key": str(uuid4())}
     async with api_with(driver, settings, watch) as http:
         failed = await http.post("/referrals", json=body, headers=headers)
         assert failed.status_code == 503
@@ -51,7 +51,9 @@ async def test_a_workflow_started_without_an_answer_is_stopped(
     watch = StartWatch()
     watch.after = refuse
     async with api_with(driver, settings, watch) as http:
-        failed = await http.post("/referrals", json=person(), headers={"X-Actor": PRACTICE})
+        failed = await http.post(
+            "/referrals", json=person(), headers=(await driver.headers_for(PRACTICE))
+        )
     assert failed.status_code == 503
     assert counts(driver) == (0, 0, 0)
     (workflow_id,) = watch.started

@@ -13,7 +13,9 @@ async def test_open_referral_for_the_same_person_answers_409(driver: Driver) -> 
     nhs_number = driver.submitted[first]["nhs_number"]
 
     again = await driver.http.post(
-        "/referrals", json=person(nhs_number=nhs_number), headers={"X-Actor": PRACTICE}
+        "/referrals",
+        json=person(nhs_number=nhs_number),
+        headers=(await driver.headers_for(PRACTICE)),
     )
     assert again.status_code == 409
     assert again.json()["existing_referral_id"] == str(first)
@@ -23,7 +25,7 @@ async def test_open_referral_for_the_same_person_answers_409(driver: Driver) -> 
     elsewhere = await driver.http.post(
         "/referrals",
         json=person(practice_ods="A81002", nhs_number=nhs_number),
-        headers={"X-Actor": OTHER_PRACTICE},
+        headers=(await driver.headers_for(OTHER_PRACTICE)),
     )
     assert elsewhere.status_code == 409
     assert elsewhere.json()["existing_referral_id"] is None
@@ -47,11 +49,9 @@ async def test_same_person_submitted_at_once_makes_one_referral(dev_driver: Driv
     # time-skipping one stops skipping after that.
     driver = dev_driver
     body = person()
+    practice = await driver.headers_for(PRACTICE)
     responses = await asyncio.gather(
-        *(
-            driver.http.post("/referrals", json=body, headers={"X-Actor": PRACTICE})
-            for _ in range(5)
-        )
+        *(driver.http.post("/referrals", json=body, headers=practice) for _ in range(5))
     )
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201, 409, 409, 409, 409]

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.referrals.driver import PRACTICE, Driver, person, practice_actor
+from tests.referrals.driver import PRACTICE, Driver, person
 from tests.referrals.intake_helpers import counts
 
 BAD_FIELDS: list[tuple[str, Any, str]] = [
@@ -28,7 +28,7 @@ async def test_bad_field_is_named_with_what_to_fix(
     driver: Driver, field: str, value: Any, advice: str
 ) -> None:
     response = await driver.http.post(
-        "/referrals", json=person(**{field: value}), headers={"X-Actor": PRACTICE}
+        "/referrals", json=person(**{field: value}), headers=(await driver.headers_for(PRACTICE))
     )
     assert response.status_code == 422, response.text
     (problem,) = response.json()["detail"]
@@ -44,7 +44,9 @@ async def test_bad_field_is_named_with_what_to_fix(
 async def test_missing_required_field_is_named(driver: Driver, field: str) -> None:
     body = person()
     del body[field]
-    response = await driver.http.post("/referrals", json=body, headers={"X-Actor": PRACTICE})
+    response = await driver.http.post(
+        "/referrals", json=body, headers=(await driver.headers_for(PRACTICE))
+    )
     assert response.status_code == 422
     assert [p["field"] for p in response.json()["detail"]] == [field]
     assert "Featherstonehaugh" not in response.text
@@ -57,12 +59,16 @@ async def test_unknown_practice_is_refused_and_naming_another_practice_is_forbid
     response = await driver.http.post(
         "/referrals",
         json=person(practice_ods="Z99999"),
-        headers={"X-Actor": practice_actor("Z99999")},
+        headers=(await driver.headers_for(PRACTICE)),
     )
     assert response.status_code == 422
-    assert response.json()["detail"].startswith("practice_ods: Z99999 is not a practice")
+    (problem,) = response.json()["detail"]
+    assert problem["loc"] == ["body", "practice_ods"]
+    assert problem["msg"].startswith("Z99999 is not a practice")
     response = await driver.http.post(
-        "/referrals", json=person(practice_ods="A81002"), headers={"X-Actor": PRACTICE}
+        "/referrals",
+        json=person(practice_ods="A81002"),
+        headers=(await driver.headers_for(PRACTICE)),
     )
     assert response.status_code == 403
     assert "practice_ods" in response.json()["detail"]

@@ -1,7 +1,7 @@
 """consent, open referral per NHS number, idempotency keys
 
 Revision ID: 120a21875af6
-Revises: bee09854a67b
+Revises: 72a9e5200e7b
 Create Date: 2026-11-23 18:26:38.364658
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import domain.tables
 
 revision: str = "120a21875af6"
-down_revision: str | None = "bee09854a67b"
+down_revision: str | None = "72a9e5200e7b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
