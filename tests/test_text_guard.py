@@ -49,7 +49,12 @@ async def test_nul_characters_are_refused_with_where(
     response = await client.request(method, path, **request_args)
     assert response.status_code == 422, response.text
     assert response.json()["detail"] == [
-        {"loc": location, "msg": "must not contain NUL characters", "type": "value_error"}
+        {
+            "loc": location,
+            "msg": "must not contain NUL characters",
+            "type": "value_error",
+            "field": ".".join(str(part) for part in location[1:]),
+        }
     ]
 
 
