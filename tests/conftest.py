@@ -10,6 +10,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
 import catalogue.tables  # noqa: F401
+import domain.report_tables
 import domain.tables  # noqa: F401
 from socialrx.db import engine_for, migrate
 from socialrx.settings import Settings
