@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api.routes import catalogue, link_workers, organisations, practices, referrals
+from api.routes import catalogue, link_workers, organisations, practices, referrals, reports
 from socialrx.db import engine_for, migrate
 from socialrx.settings import Settings, get_settings
 from socialrx.temporal import connect
@@ -35,6 +35,6 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.state.settings = settings
     app.state.engine = engine_for(settings.resolved_database_url)
     app.state.temporal = temporal
-    for area in (practices, referrals, link_workers, organisations, catalogue):
+    for area in (practices, referrals, link_workers, organisations, catalogue, reports):
         app.include_router(area.router)
     return app
