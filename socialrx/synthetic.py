@@ -4,8 +4,9 @@ read model, for demos and benchmarks only.
 Each referral goes through the process as far as chance takes it, with the drop-off, waits
 and outcome change a service of this kind sees: some are never reached, some decline, some
 find no service, organisations answer in days or never, most who start are followed up and
-most improve a little. Nothing here starts a workflow, and nothing personal is made: there
-are no person rows (no names, no NHS numbers), and every row is marked ``synthetic``. Two
+most improve a little. Nothing here starts a workflow, and nobody real appears: each person
+is "Synthetic Person" with an NHS number from the 999 range that is never issued, and every
+referral is marked ``synthetic`` in ``referral_milestone``. Two
 synthetic teams with their practices and link workers join the demo ones, all named
 "Synthetic ...".
 
@@ -17,7 +18,7 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -32,7 +33,14 @@ from domain.enums import ClosureReason, ReferralStatus, ServiceReferralStatus
 from domain.measures import DEFAULT_THRESHOLDS, INSTRUMENTS
 from domain.messages import MeasureAnswers
 from domain.report_tables import OutcomeChange, ReferralMilestone
-from domain.tables import LinkWorker, LinkWorkerTeam, Practice, Referral, ServiceReferral
+from domain.tables import (
+    LinkWorker,
+    LinkWorkerTeam,
+    Person,
+    Practice,
+    Referral,
+    ServiceReferral,
+)
 from socialrx.demo import DEMO_PEOPLE
 
 BATCH = 20_000
@@ -46,6 +54,22 @@ NEEDS = [
     "sp-social-groups", "sp-self-care", "sp-mental-wellbeing", "sp-money", "sp-housing",
     "sp-employment", "sp-carers", "sp-food", "sp-digital-inclusion",
 ]  # fmt: skip
+
+
+def _test_nhs_numbers(count: int) -> list[str]:
+    """Valid NHS numbers (mod 11 check digit) from 999 000 0000 up: a range never issued."""
+    numbers: list[str] = []
+    body = 999_000_000
+    while len(numbers) < count:
+        digits = [int(d) for d in str(body)]
+        check = 11 - sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=True)) % 11
+        if check != 10:
+            numbers.append(f"{body}{0 if check == 11 else check}")
+        body += 1
+    return numbers
+
+
+TEST_NHS_NUMBERS = _test_nhs_numbers(1000)
 
 
 def synthetic_people() -> list[SQLModel]:
@@ -88,6 +112,7 @@ def load_synthetic_people(session: Session) -> None:
 @dataclass
 class Rows:
     referrals: list[dict[str, Any]]
+    people: list[dict[str, Any]]
     milestones: list[dict[str, Any]]
     service_referrals: list[dict[str, Any]]
     changes: list[dict[str, Any]]
@@ -107,7 +132,7 @@ class Generator:
         return UUID(int=self.rng.getrandbits(128), version=4)
 
     def batch(self, size: int) -> Rows:
-        rows = Rows([], [], [], [])
+        rows = Rows([], [], [], [], [])
         for _ in range(size):
             self._one(rows)
         return rows
@@ -168,6 +193,12 @@ class Generator:
             "id": referral_id, "practice_ods": ods, "status": _status(m), "link_worker_id": worker,
             "closure_reason": m["closure_reason"], "need_codes": needs, "created_at": referred,
             "updated_at": at, "closed_at": m["closed_at"],
+        })  # fmt: skip
+        rows.people.append({
+            "referral_id": referral_id, "nhs_number": rng.choice(TEST_NHS_NUMBERS),
+            "given_name": "Synthetic", "family_name": "Person", "birth_date": referred.date()
+            - timedelta(days=rng.randint(18 * 365, 90 * 365)), "postcode": "MB1 1AA",
+            "reason": "Synthetic referral for demonstrations and benchmarks",
         })  # fmt: skip
         rows.milestones.append({
             "referral_id": referral_id, "practice_ods": ods, "team_id": team,
@@ -297,6 +328,7 @@ def _table(model: type[SQLModel]) -> Table:
 
 TABLES: list[tuple[str, Table]] = [
     ("referrals", _table(Referral)),
+    ("people", _table(Person)),
     ("milestones", _table(ReferralMilestone)),
     ("service_referrals", _table(ServiceReferral)),
     ("changes", _table(OutcomeChange)),
@@ -318,6 +350,8 @@ def _postgres_value(value: Any) -> Any:
 def _sqlite_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, UUID):
         return value.hex
     if isinstance(value, StrEnum):

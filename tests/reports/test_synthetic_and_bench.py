@@ -32,8 +32,11 @@ def test_seed_synthetic_fills_the_read_model_with_labelled_referrals(tmp_path: P
             select(func.count()).where(ReferralMilestone.synthetic)  # type: ignore[arg-type]
         ).scalar_one()
         assert labelled == 300
-        # Nothing personal is made: no person rows at all.
-        assert session.execute(select(func.count()).select_from(Person)).scalar_one() == 0
+        # Nobody real: every person is "Synthetic Person" with a never-issued 999 number.
+        people = session.scalars(select(Person)).all()
+        assert len(people) == 300
+        assert {(p.given_name, p.family_name) for p in people} == {("Synthetic", "Person")}
+        assert all(p.nhs_number.startswith("999") for p in people)
         assert session.get(Practice, "SYN001") is not None
         assert "Synthetic" in session.get(Practice, "SYN001").name  # type: ignore[union-attr]
         stages = [s.count or 0 for s in funnel(session, ReportFilter(), NONE).stages]
