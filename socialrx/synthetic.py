@@ -19,12 +19,11 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from rich.progress import Progress
-from sqlalchemy import Engine, Table
+from sqlalchemy import JSON, Date, Engine, Table, Uuid
 from sqlmodel import Session, SQLModel
 
 from activities.report_facts import SERVICE_USE, change_row, need_codes_text
@@ -40,6 +39,7 @@ from domain.tables import (
     Practice,
     Referral,
     ServiceReferral,
+    UtcDateTime,
 )
 from socialrx.demo import DEMO_PEOPLE
 
@@ -339,24 +339,29 @@ def _values(table: Table, rows: list[dict[str, Any]], sqlite: bool) -> list[tupl
     """Rows as the driver takes them; on SQLite in the very form SQLAlchemy stores (UUIDs as
     32 hex digits, moments as naive UTC text), so the ORM reads them back as its own."""
     names = [c.name for c in table.columns]
-    convert = _sqlite_value if sqlite else _postgres_value
-    return [tuple(convert(row.get(name)) for name in names) for row in rows]
+    converted = {c.name: convert for c in table.columns if (convert := _converter(c.type, sqlite))}
+    for row in rows:  # converted in place: a batch's rows are written once, then dropped
+        for name, convert in converted.items():
+            value = row.get(name)
+            if value is not None:
+                row[name] = convert(value)
+    return [tuple(map(row.get, names)) for row in rows]
 
 
-def _postgres_value(value: Any) -> Any:
-    return json.dumps(value) if isinstance(value, list | dict) else value
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return value.hex
-    if isinstance(value, StrEnum):
-        return value.value
-    return _postgres_value(value)
+def _converter(column_type: Any, sqlite: bool) -> Callable[[Any], Any] | None:
+    """One conversion per column, chosen once: most values pass through untouched."""
+    if isinstance(column_type, JSON):
+        return json.dumps
+    if not sqlite:
+        return None
+    if isinstance(column_type, UtcDateTime):
+        # Every moment made here is already UTC.
+        return lambda value: value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(column_type, Date):
+        return date.isoformat
+    if isinstance(column_type, Uuid):
+        return lambda value: value.hex
+    return None
 
 
 def write(engine: Engine, rows: Rows) -> None:
