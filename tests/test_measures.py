@@ -4,8 +4,16 @@ import pytest
 from pydantic import ValidationError
 
 from api.schemas import AssessmentIn
-from domain.measures import MeasureError, MeasureThresholds, change, total_score, validate
+from domain.measures import (
+    INSTRUMENTS,
+    MeasureError,
+    MeasureThresholds,
+    change,
+    total_score,
+    validate,
+)
 from domain.messages import MeasureAnswers
+from socialrx.settings import Settings
 
 
 def swemwbs(*answers: int) -> MeasureAnswers:
@@ -179,3 +187,16 @@ def test_api_rejects_a_partial_baseline_with_a_422_naming_the_item() -> None:
         AssessmentIn.model_validate(
             {"need_codes": ["sp-arts"], "baseline": [swemwbs(3, 3, 3, 3, 3, 3).model_dump()]}
         )
+
+
+def test_thresholds_and_small_numbers_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SOCIALRX_MEASURES__THRESHOLDS", '{"swemwbs": 2.0}')
+    monkeypatch.setenv("SOCIALRX_REPORTS__SMALL_NUMBERS", "10")
+    settings = Settings()
+    assert settings.measures.thresholds == {"swemwbs": 2.0}
+    assert settings.measures.for_instrument(INSTRUMENTS["swemwbs", "1"]) == 2.0
+    # Instruments not named keep their published threshold.
+    assert settings.measures.for_instrument(INSTRUMENTS["ucla3", "1"]) == 1.0
+    assert settings.reports.small_numbers == 10
