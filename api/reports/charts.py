@@ -45,17 +45,23 @@ def _bars(
     if second is not None:
         axes.barh([p + height / 2 for p in positions], [v or 0.0 for v in second], height,
                   color=SECOND, label=legend[1] if legend else None)  # fmt: skip
-    for position, value in zip(positions, values, strict=True):
-        text = "suppressed" if value is None else f"{value:g}{unit}"
-        axes.annotate(text, (shown[position], position), xytext=(3, 0),
-                      textcoords="offset points", va="center", fontsize=7)  # fmt: skip
+    offset = -height / 2 if second is not None else 0.0
+    series = [(values, offset)] + ([(second, height / 2)] if second is not None else [])
+    for numbers, shift in series:
+        for position, value in zip(positions, numbers, strict=True):
+            text = "suppressed" if value is None else f"{value:g}{unit}"
+            axes.annotate(text, (value or 0.0, position + shift), xytext=(3, 0),
+                          textcoords="offset points", va="center", fontsize=6)  # fmt: skip
     axes.set_yticks(positions, labels, fontsize=7)
     axes.invert_yaxis()
     axes.set_title(title, fontsize=9, loc="left")
     axes.tick_params(axis="x", labelsize=7)
     axes.spines[["top", "right"]].set_visible(False)
+    if unit == "%":
+        axes.set_xlim(0, 110)
     if legend:
-        axes.legend(fontsize=7, frameon=False, loc="lower right")
+        axes.legend(fontsize=7, frameon=False, loc="upper center", ncols=2,
+                    bbox_to_anchor=(0.5, -0.08))  # fmt: skip
     return _svg(figure)
 
 
@@ -69,12 +75,12 @@ def funnel_chart(report: Funnel) -> str:
 
 
 def waits_chart(report: Waits, most: int = 8) -> str:
+    busiest = sorted(report.organisation_response, key=lambda o: -(o.people or 0))[:most]
     rows = [("first contact", report.first_contact)] + [
-        (o.organisation_name[:28], o) for o in report.organisation_response
+        (o.organisation_name[:28], o) for o in busiest
     ]
-    rows = rows[: most + 1]
     return _bars(
-        "Waits in days: referral to first contact, and organisations' answers",
+        "Waits in days: to first contact; busiest organisations' answers",
         [label for label, _ in rows],
         [wait.median_days for _, wait in rows],
         "",
