@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 RUNS = 7
-# Backend -> size -> report -> seconds per run.
-Results = dict[str, dict[int, dict[str, list[float]]]]
+# Size -> report -> seconds per run.
+Timings = dict[int, dict[str, list[float]]]
 
 
 def reports(
@@ -43,13 +43,14 @@ def reports(
     """Time every report over SMALL then LARGE synthetic referrals (target: each under 2 s
     at 1M on PostgreSQL, growing no worse than linearly)."""
     console = Console(width=110)
-    results: Results = {}
     for name in backend or ["postgresql", "sqlite"]:
         if name not in ("postgresql", "sqlite"):
             raise typer.BadParameter(f"unknown backend {name!r}; use postgresql or sqlite")
         with _database(name, postgres_url) as url:
-            results[name] = _bench(console, name, url, (small, large), runs)
-    _print(console, results, small, large)
+            timings = _bench(console, name, url, (small, large), runs)
+        _print(console, name, timings, small, large)
+    console.print(f"size ratio {large / small:.1f}: a report ratio at or below it grows no "
+                  "worse than linearly")  # fmt: skip
 
 
 def _database(name: str, postgres_url: str | None) -> AbstractContextManager[str]:
@@ -89,9 +90,7 @@ def _report_runners() -> dict[str, Callable[..., Any]]:
     }
 
 
-def _bench(
-    console: Console, backend: str, url: str, sizes: tuple[int, int], runs: int
-) -> dict[int, dict[str, list[float]]]:
+def _bench(console: Console, backend: str, url: str, sizes: tuple[int, int], runs: int) -> Timings:
     from sqlalchemy import func, select, text
     from sqlmodel import Session
 
@@ -108,7 +107,7 @@ def _bench(
         if session.execute(select(func.count()).select_from(Referral)).scalar_one():
             raise typer.BadParameter("the PostgreSQL database holds referrals; give an empty one")
         load_demo_data(session)
-    timings: dict[int, dict[str, list[float]]] = {}
+    timings: Timings = {}
     seeded = 0
     for size in sizes:
         started = time.perf_counter()
@@ -141,23 +140,22 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))]
 
 
-def _print(console: Console, results: Results, small: int, large: int) -> None:
-    for backend, timings in results.items():
-        table = Table(title=f"reports on {backend} (seconds; no filter)")
-        for column in ("report", f"p50 {small:,}", f"p95 {small:,}", f"p50 {large:,}",
-                       f"p95 {large:,}", "p50 ratio"):  # fmt: skip
-            table.add_column(column, justify="left" if column == "report" else "right")
-        for name in timings[small]:
-            a, b = timings[small][name], timings[large][name]
-            ratio = statistics.median(b) / statistics.median(a)
-            table.add_row(
-                name,
-                f"{_percentile(a, 0.5):.3f}",
-                f"{_percentile(a, 0.95):.3f}",
-                f"{_percentile(b, 0.5):.3f}",
-                f"{_percentile(b, 0.95):.3f}",
-                f"{ratio:.1f}",
-            )
-        console.print(table)
-    console.print(f"size ratio {large / small:.1f}: a report ratio at or below it grows no "
-                  "worse than linearly")  # fmt: skip
+def _print(
+    console: Console, backend: str, timings: Timings, small: int,
+    large: int,
+) -> None:  # fmt: skip
+    table = Table(title=f"reports on {backend} (seconds; no filter)")
+    for column in ("report", f"p50 {small:,}", f"p95 {small:,}", f"p50 {large:,}",
+                   f"p95 {large:,}", "p50 ratio"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "report" else "right")
+    for name in timings[small]:
+        a, b = timings[small][name], timings[large][name]
+        table.add_row(
+            name,
+            f"{_percentile(a, 0.5):.3f}",
+            f"{_percentile(a, 0.95):.3f}",
+            f"{_percentile(b, 0.5):.3f}",
+            f"{_percentile(b, 0.95):.3f}",
+            f"{statistics.median(b) / statistics.median(a):.1f}",
+        )
+    console.print(table)
