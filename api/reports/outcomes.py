@@ -78,13 +78,14 @@ class Outcomes(BaseModel):
 
 
 def outcomes(session: Session, filters: ReportFilter, small: Suppression) -> Outcomes:
+    totals = _totals(session, filters)
     return Outcomes(
         follow_up=_coverage(session, filters, small),
-        positive_change=_positive_change(session, filters, small),
-        swemwbs=_mean_change(session, filters, small, "swemwbs"),
-        ons4=_item_changes(session, filters, small, "ons4", ONS4_ITEMS),
-        loneliness=_mean_change(session, filters, small, "ucla3"),
-        service_use=_service_use(session, filters, small),
+        positive_change=_positive_change(totals.get("wellbeing_star"), small),
+        swemwbs=_mean_change(totals.get("swemwbs"), small),
+        ons4=_item_changes(totals.get("ons4"), small, ONS4_ITEMS),
+        loneliness=_mean_change(totals.get("ucla3"), small),
+        service_use=_service_use(totals.get("service_use"), small),
     )
 
 
@@ -101,36 +102,50 @@ def _coverage(session: Session, filters: ReportFilter, small: Suppression) -> Fo
     )
 
 
-def _changes(instrument: str, filters: ReportFilter, *columns: Any) -> Any:
-    """The latest change with a baseline of one instrument, per referral that matches."""
-    return (
-        select(*columns)
-        .select_from(C)
-        .join(M, col(M.referral_id) == col(C.referral_id))
-        .where(col(C.instrument) == instrument, col(C.latest), col(C.has_baseline))
-        .where(*filters.conditions())
-    )
-
-
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.sum(case((condition, 1), else_=0))
 
 
-def _item(name: str) -> ColumnElement[int]:
-    return col(C.item_improvement)[name].as_integer()
+# The items whose change is reported one by one, by instrument; names never repeat.
+ITEMISED = {"wellbeing_star": AREAS, "ons4": ONS4_ITEMS, "service_use": SERVICE_USE_ITEMS}
 
 
-def _positive_change(session: Session, filters: ReportFilter, small: Suppression) -> PositiveChange:
-    row = session.execute(
-        _changes(
-            "wellbeing_star",
-            filters,
-            func.count(),
-            _count_if(col(C.improved_any).is_(True)),
-            *(_count_if(_item(area) > 0) for area in AREAS),
-        )
-    ).one()
-    people, improved, *by_area = (small.count(int(n or 0)) for n in row)
+def _item(instrument: str, name: str) -> ColumnElement[Any]:
+    """The item's change on that instrument's rows only: no other row's JSON is read."""
+    value = col(C.item_improvement)[name].as_integer()
+    return case((col(C.instrument) == instrument, value))
+
+
+def _totals(session: Session, filters: ReportFilter) -> dict[str, dict[str, int | float]]:
+    """Every instrument's sums in one pass over the latest changes that have a baseline."""
+    x = col(C.total_improvement)
+    items = [(instrument, name) for instrument, names in ITEMISED.items() for name in names]
+    query = select(
+        col(C.instrument),
+        func.count().label("people"),
+        func.count(x).label("scored"),
+        func.sum(x).label("total"),
+        func.sum(x * x).label("squares"),
+        _count_if(col(C.meaningful).is_(True)).label("meaningful"),
+        _count_if(col(C.improved_any).is_(True)).label("improved_any"),
+        func.sum(func.cast(col(C.before_total), Integer)).label("before"),
+        func.sum(func.cast(col(C.after_total), Integer)).label("after"),
+        *(func.sum(_item(i, name)).label(f"sum:{name}") for i, name in items),
+        *(_count_if(_item(i, name) > 0).label(f"up:{name}") for i, name in items),
+    ).where(col(C.latest), col(C.has_baseline))
+    conditions = filters.conditions()
+    if conditions:
+        # Only a filter needs the referral's facts; unfiltered, the join would be wasted work.
+        query = query.join(M, col(M.referral_id) == col(C.referral_id)).where(*conditions)
+    rows = session.execute(query.group_by(col(C.instrument))).mappings().all()
+    return {row["instrument"]: {k: v or 0 for k, v in row.items()} for row in rows}
+
+
+def _positive_change(totals: dict[str, Any] | None, small: Suppression) -> PositiveChange:
+    totals = totals or {}
+    people = small.count(int(totals.get("people", 0)))
+    improved = small.count(int(totals.get("improved_any", 0)))
+    by_area = [small.count(int(totals.get(f"up:{area}", 0))) for area in AREAS]
     return PositiveChange(
         people=people,
         improved_any_area=improved,
@@ -142,80 +157,53 @@ def _positive_change(session: Session, filters: ReportFilter, small: Suppression
     )
 
 
-def _mean_change(
-    session: Session, filters: ReportFilter, small: Suppression, instrument: str
-) -> MeanChange:
-    x = col(C.total_improvement)
-    n, total, squares, meaningful = session.execute(
-        _changes(instrument, filters, func.count(x), func.sum(x), func.sum(x * x),
-                 _count_if(col(C.meaningful).is_(True)))
-    ).one()  # fmt: skip
-    n = int(n or 0)
+def _mean_change(totals: dict[str, Any] | None, small: Suppression) -> MeanChange:
+    totals = totals or {}
+    n = int(totals.get("scored", 0))
     if not small.enough(n):
         return MeanChange(people=small.count(n), mean_change=None)
-    mean = float(total) / n
+    mean = float(totals["total"]) / n
     low = high = None
     if n > 1:
-        variance = max(0.0, (float(squares) - n * mean * mean) / (n - 1))
+        variance = max(0.0, (float(totals["squares"]) - n * mean * mean) / (n - 1))
         margin = (T95[n - 2] if n - 2 < len(T95) else 1.96) * math.sqrt(variance / n)
         low, high = round(mean - margin, 2), round(mean + margin, 2)
-    shown_meaningful = small.count(int(meaningful or 0))
+    meaningful = small.count(int(totals["meaningful"]))
     return MeanChange(
         people=n,
         mean_change=round(mean, 2),
         ci95_low=low,
         ci95_high=high,
-        meaningful=shown_meaningful,
-        meaningful_pct=small.share(shown_meaningful, n),
+        meaningful=meaningful,
+        meaningful_pct=small.share(meaningful, n),
     )
 
 
 def _item_changes(
-    session: Session,
-    filters: ReportFilter,
-    small: Suppression,
-    instrument: str,
-    items: tuple[str, ...],
+    totals: dict[str, Any] | None, small: Suppression, items: tuple[str, ...]
 ) -> list[ItemChange]:
-    row = session.execute(
-        _changes(
-            instrument,
-            filters,
-            func.count(),
-            *(func.sum(_item(item)) for item in items),
-            *(_count_if(_item(item) > 0) for item in items),
-        )
-    ).one()
-    n = int(row[0] or 0)
-    sums, improved = row[1 : 1 + len(items)], row[1 + len(items) :]
+    totals = totals or {}
+    n = int(totals.get("people", 0))
     shown = small.enough(n)
     return [
         ItemChange(
             item=item,
             people=small.count(n),
-            mean_change=round(float(total) / n, 2) if shown else None,
-            improved_pct=small.share(small.count(int(up or 0)), n) if shown else None,
+            mean_change=round(float(totals[f"sum:{item}"]) / n, 2) if shown else None,
+            improved_pct=small.share(small.count(int(totals[f"up:{item}"])), n) if shown else None,
         )
-        for item, total, up in zip(items, sums, improved, strict=True)
+        for item in items
     ]
 
 
-def _service_use(session: Session, filters: ReportFilter, small: Suppression) -> ServiceUseChange:
-    n, before, after = session.execute(
-        _changes(
-            "service_use",
-            filters,
-            func.count(),
-            func.sum(func.cast(col(C.before_total), Integer)),
-            func.sum(func.cast(col(C.after_total), Integer)),
-        )
-    ).one()
-    n, before, after = int(n or 0), int(before or 0), int(after or 0)
+def _service_use(totals: dict[str, Any] | None, small: Suppression) -> ServiceUseChange:
+    n = int((totals or {}).get("people", 0))
+    before, after = (int((totals or {}).get(key, 0)) for key in ("before", "after"))
     shown = small.enough(n)
     return ServiceUseChange(
         people=small.count(n),
         contacts_before=small.count(before) if shown else None,
         contacts_after=small.count(after) if shown else None,
         change_pct=round(100.0 * (after - before) / before, 1) if shown and before else None,
-        items=_item_changes(session, filters, small, "service_use", SERVICE_USE_ITEMS),
+        items=_item_changes(totals, small, SERVICE_USE_ITEMS),
     )

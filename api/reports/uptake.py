@@ -4,7 +4,7 @@ service, by taxonomy category and by organisation."""
 from collections import defaultdict
 
 from pydantic import BaseModel, Field
-from sqlalchemy import case, func, join
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from api.reports.filters import ReportFilter
@@ -34,12 +34,12 @@ def uptake(session: Session, filters: ReportFilter, small: Suppression) -> Uptak
     # One GROUP BY over the service referrals; services, categories and organisations are
     # a few hundred rows at most, so they are rolled up from it here.
     started = func.sum(case((col(SR.status) == ServiceReferralStatus.STARTED, 1), else_=0))
-    rows = session.execute(
-        select(col(SR.service_id), col(SR.organisation_id), func.count(), started)
-        .select_from(join(SR, M, col(SR.referral_id) == col(M.referral_id)))
-        .where(*filters.conditions())
-        .group_by(col(SR.service_id), col(SR.organisation_id))
-    ).all()
+    query = select(col(SR.service_id), col(SR.organisation_id), func.count(), started)
+    conditions = filters.conditions()
+    if conditions:
+        # Only a filter needs the referral's facts; unfiltered, the join would be wasted work.
+        query = query.join(M, col(SR.referral_id) == col(M.referral_id)).where(*conditions)
+    rows = session.execute(query.group_by(col(SR.service_id), col(SR.organisation_id))).all()
     by_service: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_organisation: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for service, organisation, sent, took_up in rows:

@@ -40,13 +40,15 @@ def waits(session: Session, filters: ReportFilter, small: Suppression) -> Waits:
     first = percentiles(
         session, days_between(col(M.first_attempt_at), col(M.referred_at)), filters.conditions()
     )
+    conditions = filters.conditions()
     by_organisation = percentiles(
         session,
         days_between(col(SR.responded_at), col(SR.sent_at)),
         # An auto-declined referral was never answered: it is not a response time.
-        [col(SR.status) != ServiceReferralStatus.AUTO_DECLINED, *filters.conditions()],
+        [col(SR.status) != ServiceReferralStatus.AUTO_DECLINED, *conditions],
         group=col(SR.organisation_id),
-        from_=join(SR, M, col(SR.referral_id) == col(M.referral_id)),
+        # Only a filter needs the referral's facts.
+        from_=join(SR, M, col(SR.referral_id) == col(M.referral_id)) if conditions else SR,
     )
     names = dict(session.exec(select(Organization.id, Organization.name)).all())
     return Waits(
