@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from api.reports.tables import TableName
-from tests.reports.conftest import COMMISSIONER
+from tests.reports.conftest import COMMISSIONER, signed_in_as
 
 HEADERS = {
     TableName.FUNNEL: ["stage", "count", "conversion_pct", "of_referred_pct"],
@@ -108,7 +108,7 @@ async def test_the_page_shows_its_filters(api: httpx.AsyncClient) -> None:
 async def test_only_commissioners_see_reports(
     api: httpx.AsyncClient, path: str, actor: str
 ) -> None:
-    response = await api.get(path, headers={"X-Actor": actor})
+    response = await api.get(path, headers=signed_in_as(actor))
     assert response.status_code == 404
     assert (await api.get(path)).status_code == 401
 
