@@ -1,16 +1,17 @@
-"""Dependencies every router shares: settings, database session, Temporal client, caller."""
+"""Dependencies every router shares: settings, database session, Temporal client, geocoder.
+
+The caller is ``api.principal.CurrentPrincipal``; what it may see is ``api.access.AccessDep``.
+"""
 
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
 
 from catalogue.geocode import Geocoder, demo_town_geocoder
-from domain.enums import ActorKind
-from domain.messages import Actor
 from socialrx.settings import Settings
 
 
@@ -36,27 +37,6 @@ def get_temporal(request: Request) -> Client:
     return client
 
 
-def get_current_actor(
-    x_actor: Annotated[
-        str | None,
-        Header(
-            description="Who is calling, as kind:id (e.g. link_worker:lw-amira). A stand-in "
-            "until accounts arrive; omitted means the system itself.",
-        ),
-    ] = None,
-) -> Actor:
-    if not x_actor:
-        return Actor(kind=ActorKind.SYSTEM, id="api")
-    kind, _, actor_id = x_actor.partition(":")
-    try:
-        return Actor(kind=ActorKind(kind), id=actor_id)
-    except ValueError as error:
-        kinds = ", ".join(k.value for k in ActorKind)
-        raise HTTPException(
-            400, f"X-Actor must be kind:id with kind one of {kinds}; got {x_actor!r}"
-        ) from error
-
-
 def get_geocoder(request: Request) -> Geocoder:
     """The app's geocoder (``app.state.geocoder``), else the demo town's district centroids."""
     geocoder: Geocoder | None = getattr(request.app.state, "geocoder", None)
@@ -66,5 +46,4 @@ def get_geocoder(request: Request) -> Geocoder:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
-CurrentActor = Annotated[Actor, Depends(get_current_actor)]
 GeocoderDep = Annotated[Geocoder, Depends(get_geocoder)]

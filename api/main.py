@@ -4,10 +4,20 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from api.routes import catalogue, link_workers, organisations, practices, referrals, reports
+from api.routes import (
+    audit,
+    auth,
+    catalogue,
+    link_workers,
+    organisations,
+    practices,
+    referrals,
+    reports,
+)
+from api.text_guard import reject_nul_characters
 from socialrx.db import engine_for, migrate
 from socialrx.settings import Settings, get_settings
 from socialrx.temporal import connect
@@ -31,10 +41,20 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         summary="Social prescribing referrals: GP practice, link worker, community organisation.",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(reject_nul_characters)],
     )
     app.state.settings = settings
     app.state.engine = engine_for(settings.resolved_database_url)
     app.state.temporal = temporal
-    for area in (practices, referrals, link_workers, organisations, catalogue, reports):
+    for area in (
+        auth,
+        practices,
+        referrals,
+        link_workers,
+        organisations,
+        catalogue,
+        reports,
+        audit,
+    ):
         app.include_router(area.router)
     return app

@@ -1,25 +1,49 @@
 """Who is calling: one user or API key, and the one organisation it belongs to.
 
-Every route takes ``CurrentPrincipal`` and decides from it what this caller may see or
-change. How the caller proved who they are (password session, API key) is the concern of
-``get_current_principal`` alone.
+Every route takes ``CurrentPrincipal`` (or ``api.access.AccessDep``, which holds it) and
+decides from it what this caller may see or change. How the caller proved who they are is
+the concern of ``get_current_principal`` alone:
+
+- a person signs in at ``POST /auth/token`` with their user name and password and sends the
+  token as ``Authorization: Bearer <token>``; the same token comes back as an HttpOnly
+  cookie for web pages. It lasts ``SOCIALRX_SESSION_LIFETIME`` (one hour by default).
+- a system sends its API key as ``X-API-Key: srx_...`` or ``Authorization: Bearer srx_...``.
 """
 
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException
+from fastapi import Depends, HTTPException, status
+from fastapi.security import APIKeyCookie, APIKeyHeader, OAuth2PasswordBearer
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from api import credentials
 from api.deps import SessionDep
 from domain.enums import ActorKind, OrganisationKind
 from domain.messages import Actor
-from domain.tables import LinkWorker
+
+SESSION_COOKIE = "socialrx_session"
+HOW_TO_SIGN_IN = (
+    "Sign in: POST your username and password as a form to /auth/token and send the token "
+    "as 'Authorization: Bearer <token>', or send an API key as 'X-API-Key: <key>'."
+)
+
+bearer = OAuth2PasswordBearer(
+    tokenUrl="/auth/token",
+    auto_error=False,
+    description="A token from POST /auth/token, or an API key (srx_...).",
+)
+api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="An API key (srx_...) of a system."
+)
+session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, description="The cookie POST /auth/token sets."
+)
 
 
 class Principal(BaseModel):
     subject: str
-    """The user name or API key id, as recorded in the audit trail."""
+    """The user name, or ``key:<id>`` for an API key, as recorded in the audit trail."""
     organisation_kind: OrganisationKind
     organisation_id: str
     """ODS code, link-worker team id, catalogue organisation id, or commissioning body id."""
@@ -39,39 +63,46 @@ class Principal(BaseModel):
         }[self.organisation_kind]
         return Actor(kind=kind, id=self.organisation_id)
 
+    def is_a(self, *kinds: OrganisationKind) -> bool:
+        return self.organisation_kind in kinds
+
+
+def unauthenticated(detail: str = HOW_TO_SIGN_IN) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
+    )
+
 
 def get_current_principal(
     session: SessionDep,
-    x_actor: Annotated[
-        str | None,
-        Header(description="Placeholder until accounts arrive: kind:id, e.g. practice:A81001."),
-    ] = None,
+    token: Annotated[str | None, Depends(bearer)],
+    api_key: Annotated[str | None, Depends(api_key_header)],
+    cookie: Annotated[str | None, Depends(session_cookie)],
 ) -> Principal:
-    # Placeholder: trusts the X-Actor header. Replaced by sessions and API keys (issue 4).
-    if not x_actor:
-        raise HTTPException(401, "Sign in first: send X-Actor: kind:id")
-    kind, _, subject = x_actor.partition(":")
-    if kind == ActorKind.LINK_WORKER:
-        return _link_worker(session, subject)
-    organisation_kind = {
-        ActorKind.PRACTICE.value: OrganisationKind.PRACTICE,
-        ActorKind.ORGANISATION.value: OrganisationKind.ORGANISATION,
-        ActorKind.ADMIN.value: OrganisationKind.COMMISSIONER,
-    }.get(kind)
-    if organisation_kind is None:
-        raise HTTPException(400, "X-Actor must be practice:, link_worker:, organisation: or admin:")
-    return Principal(subject=subject, organisation_kind=organisation_kind, organisation_id=subject)
-
-
-def _link_worker(session: Session, link_worker_id: str) -> Principal:
-    link_worker = session.get(LinkWorker, link_worker_id)
-    if link_worker is None:
-        raise HTTPException(401, f"Unknown link worker {link_worker_id}")
+    credential = api_key or token or cookie
+    if not credential:
+        raise unauthenticated()
+    if credentials.is_api_key(credential):
+        return _principal_for_key(session, credential)
+    user = credentials.user_for_token(session, credential)
+    if user is None:
+        raise unauthenticated(f"This sign-in has expired or ended. {HOW_TO_SIGN_IN}")
     return Principal(
-        subject=link_worker_id,
-        organisation_kind=OrganisationKind.LINK_WORKER_TEAM,
-        organisation_id=link_worker.team_id,
-        link_worker_id=link_worker_id,
+        subject=user.username,
+        organisation_kind=user.organisation_kind,
+        organisation_id=user.organisation_id,
+        link_worker_id=user.link_worker_id,
+    )
+
+
+def _principal_for_key(session: Session, credential: str) -> Principal:
+    key = credentials.api_key_for(session, credential)
+    if key is None:
+        raise unauthenticated(f"This API key is unknown or revoked. {HOW_TO_SIGN_IN}")
+    return Principal(
+        subject=f"key:{key.id}",
+        organisation_kind=key.organisation_kind,
+        organisation_id=key.organisation_id,
     )
 
 

@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import uuid4
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Session, col, select
 
 from catalogue.tables import Service, ServiceCapacity
@@ -20,12 +21,23 @@ class ServiceStatus(StrEnum):
 
 
 class CapacityStatusUpdate(BaseModel):
-    status: ServiceStatus | None = None
-    available: int | None = Field(default=None, ge=0, description="Places free now.")
-    maximum: int | None = Field(default=None, ge=0)
-    waiting_list: bool | None = Field(
+    # Each field may be left out, but not sent as null: that would erase what is known.
+    status: ServiceStatus | SkipJsonSchema[None] = None
+    available: int | SkipJsonSchema[None] = Field(
+        default=None, ge=0, description="Places free now."
+    )
+    maximum: int | SkipJsonSchema[None] = Field(default=None, ge=0)
+    waiting_list: bool | SkipJsonSchema[None] = Field(
         default=None, description="Whether the service takes names when no place is free."
     )
+
+    @field_validator("status", "available", "maximum", "waiting_list", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Only a value sent explicitly is validated, so None here is a JSON null.
+        if value is None:
+            raise ValueError("give a value, or leave the field out")
+        return value
 
     @model_validator(mode="after")
     def _says_something(self) -> "CapacityStatusUpdate":

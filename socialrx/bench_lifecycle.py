@@ -1,14 +1,20 @@
 """``socialrx bench lifecycle``: whole referrals per second, against bare Temporal.
 
-Each referral goes the whole way through the real API (in process), worker and database:
-submitted, contacted, assessed, connected, accepted, started, both follow-ups recorded,
-closed ``completed``, with the process's durations compressed to seconds. Then as many
+Each referral goes the whole way through the real API, worker and database, deployed as in
+production: the API is a process of its own (``socialrx api``) and the worker runs here,
+beside the driver, as the baseline's worker does. Each referral is submitted, contacted,
+assessed, connected, accepted, started, both follow-ups recorded and closed ``completed``,
+with the process's durations compressed to seconds. Then as many
 baseline workflows (``socialrx.bench_baseline``) take the same Temporal steps with no logic
 and no database. The ratio of the two rates is what our code costs on top of Temporal.
 """
 
 import asyncio
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -31,7 +37,6 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from api.main import create_app
 from domain.enums import ClosureReason
 from domain.messages import ReferralState
 from domain.policy import ReferralPolicy
@@ -43,6 +48,7 @@ from socialrx.bench_baseline import (
     suggest_nothing,
 )
 from socialrx.db import engine_for, make_engine, migrate
+from socialrx.demo_accounts import DEMO_PASSWORD
 from socialrx.seed import load_demo_data
 from socialrx.settings import Settings
 from socialrx.temporal import DATA_CONVERTER, installed_binary
@@ -60,13 +66,21 @@ COMPRESSED_POLICY = ReferralPolicy(
 ACTIVITY_THREADS = 8  # as many as socialrx.worker.build_worker gives the real worker
 TARGET_RATIO = 0.8
 TARGET_EVENTS = 150
+# A step tried before the workflow is ready (a checkpoint's timer not yet fired) is tried
+# again after 50 ms, then less and less often, as a polite client would: each refused try
+# costs the API and the worker a round trip that the baseline, which waits inside its
+# handler, never pays.
 STEP_RETRY_SECONDS = 0.05
+STEP_RETRY_BACKOFF = 2.0
+STEP_RETRY_MAX_SECONDS = 0.2
 STEP_PATIENCE_SECONDS = 30.0
+API_START_SECONDS = 30.0
 ORGANISATION = "org-millbrook-leisure-trust"
 SERVICE = "svc-health-walks"
-PRACTICE_ACTOR = {"X-Actor": "practice:A81001"}
-LINK_WORKER_ACTOR = {"X-Actor": "link_worker:lw-amira"}
-ORGANISATION_ACTOR = {"X-Actor": f"organisation:{ORGANISATION}"}
+# Demo accounts (socialrx.demo_accounts) the bench signs in as.
+PRACTICE_USER = "gp-a81001"
+LINK_WORKER_USER = "lw-amira"
+ORGANISATION_USER = ORGANISATION
 SWEMWBS = {"instrument": "swemwbs", "answers": {f"item{i}": 3 for i in range(1, 8)}}
 
 
@@ -177,17 +191,20 @@ async def _referral_phase(
     progress: Progress,
     executor: ThreadPoolExecutor,
 ) -> Phase:
-    # The worker gets an engine of its own, as it has in production, where it is another
-    # process.
     worker_engine = make_engine(settings.resolved_database_url)
-    app = create_app(settings, client)
-    transport = httpx.ASGITransport(app=app)
     nhs_numbers = nhs_number.generate(for_region=nhs_number.REGION_SYNTHETIC, quantity=count)
     async with (
-        httpx.AsyncClient(transport=transport, base_url="http://bench.invalid") as http,
+        _api_process(settings, client.service_client.config.target_host) as api_url,
+        httpx.AsyncClient(base_url=api_url, timeout=STEP_PATIENCE_SECONDS) as http,
         build_worker(client, settings.task_queue, worker_engine, executor=executor),
     ):
-        driver = ReferralDriver(http, client)
+        driver = ReferralDriver(
+            http,
+            client,
+            practice=await _signed_in(http, PRACTICE_USER),
+            link_worker=await _signed_in(http, LINK_WORKER_USER),
+            organisation=await _signed_in(http, ORGANISATION_USER),
+        )
         phase = await _phase(
             "referral",
             lambda index: driver.drive(nhs_numbers[index]),
@@ -198,6 +215,66 @@ async def _referral_phase(
         )
     worker_engine.dispose()
     return phase
+
+
+async def _signed_in(http: httpx.AsyncClient, username: str) -> dict[str, str]:
+    response = await http.post(
+        "/auth/token", data={"username": username, "password": DEMO_PASSWORD}
+    )
+    if response.status_code != 200:
+        raise BenchFailed(f"cannot sign in as {username}: {response.status_code}")
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@asynccontextmanager
+async def _api_process(settings: Settings, temporal_address: str) -> AsyncIterator[str]:
+    """``socialrx api`` in a process of its own, on a free port; yields its base URL."""
+    port = _free_port()
+    env = os.environ | {
+        "SOCIALRX_DATABASE_URL": settings.resolved_database_url,
+        "SOCIALRX_TEMPORAL_ADDRESS": temporal_address,
+        "SOCIALRX_TASK_QUEUE": settings.task_queue,
+        "SOCIALRX_POLICY": settings.policy.model_dump_json(),
+        "SOCIALRX_API_PORT": str(port),
+        # Access logs would cost the API time that the baseline, which has no API, never pays.
+        "SOCIALRX_LOG_LEVEL": "WARNING",
+    }
+    log_path = settings.var_dir / "api.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "socialrx", "api"],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            await _wait_for_api(url, process, log_path)
+            yield url
+        finally:
+            process.terminate()
+            await asyncio.to_thread(process.wait, API_START_SECONDS)
+
+
+async def _wait_for_api(url: str, process: "subprocess.Popen[bytes]", log_path: Path) -> None:
+    give_up = time.monotonic() + API_START_SECONDS
+    async with httpx.AsyncClient(base_url=url) as http:
+        while process.poll() is None and time.monotonic() < give_up:
+            try:
+                if (await http.get("/openapi.json")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise BenchFailed(f"the API did not start; its output:\n{log_path.read_text()[-2000:]}")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 async def _baseline_phase(
@@ -255,9 +332,13 @@ class ReferralDriver:
 
     http: httpx.AsyncClient
     client: Client
+    practice: dict[str, str]
+    """Authorization headers of each role."""
+    link_worker: dict[str, str]
+    organisation: dict[str, str]
 
     async def drive(self, nhs: str) -> str:
-        created = await self._post("/referrals", _person(nhs), PRACTICE_ACTOR, expect=201)
+        created = await self._post("/referrals", _person(nhs), self.practice, expect=201)
         referral = f"/referrals/{created['id']}"
         # The first step waits until the workflow has assigned a link worker.
         await self._post_when_legal(
@@ -269,10 +350,8 @@ class ReferralDriver:
         )
         state = await self._post(f"{referral}/connections", {"service_ids": [SERVICE]})
         service_referral = f"/service-referrals/{state['service_referrals'][0]['id']}"
-        await self._post(f"{service_referral}/response", {"accepted": True}, ORGANISATION_ACTOR)
-        state = await self._post(
-            f"{service_referral}/uptake", {"started": True}, ORGANISATION_ACTOR
-        )
+        await self._post(f"{service_referral}/response", {"accepted": True}, self.organisation)
+        state = await self._post(f"{service_referral}/uptake", {"started": True}, self.organisation)
         for checkpoint in state["checkpoints"]:
             await _sleep_until(datetime.fromisoformat(checkpoint["opens_at"]))
             await self._post_when_legal(
@@ -288,10 +367,10 @@ class ReferralDriver:
         self,
         path: str,
         body: dict[str, Any],
-        actor: dict[str, str] = LINK_WORKER_ACTOR,
+        actor: dict[str, str] | None = None,
         expect: int = 200,
     ) -> dict[str, Any]:
-        response = await self.http.post(path, json=body, headers=actor)
+        response = await self.http.post(path, json=body, headers=actor or self.link_worker)
         if response.status_code != expect:
             raise BenchFailed(f"POST {path}: {response.status_code} {response.text}")
         answer: dict[str, Any] = response.json()
@@ -300,11 +379,13 @@ class ReferralDriver:
     async def _post_when_legal(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST, retrying while the workflow answers 409 (a timer or start-up not done yet)."""
         give_up = time.monotonic() + STEP_PATIENCE_SECONDS
+        pause = STEP_RETRY_SECONDS
         while True:
-            response = await self.http.post(path, json=body, headers=LINK_WORKER_ACTOR)
+            response = await self.http.post(path, json=body, headers=self.link_worker)
             if response.status_code != 409 or time.monotonic() > give_up:
                 break
-            await asyncio.sleep(STEP_RETRY_SECONDS)
+            await asyncio.sleep(pause)
+            pause = min(pause * STEP_RETRY_BACKOFF, STEP_RETRY_MAX_SECONDS)
         if response.status_code != 200:
             raise BenchFailed(f"POST {path}: {response.status_code} {response.text}")
         answer: dict[str, Any] = response.json()

@@ -3,6 +3,7 @@
 import typer
 
 from socialrx import bench_catalogue, bench_lifecycle, bench_reports, dev, seed, serve
+from socialrx.accounts_cli import keys_app, users_app
 from socialrx.catalogue_cli import catalogue_app
 
 app = typer.Typer(
@@ -11,6 +12,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(catalogue_app, name="catalogue")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
 bench_app = typer.Typer(
     help="Benchmarks that print their figures and ratios.", no_args_is_help=True
 )

@@ -1,4 +1,4 @@
-"""Demo data to try socialrx with: ``socialrx seed``, and every start of ``socialrx dev``.
+"""Demo data and accounts to try socialrx with: ``socialrx seed``, and each ``socialrx dev``.
 
 Every loader upserts by id, so loading again changes nothing and is safe on every start.
 """
@@ -11,12 +11,14 @@ from sqlmodel import Session
 from catalogue.demo import load_demo_directory
 from socialrx.db import engine_for, migrate, session_scope
 from socialrx.demo import load_demo_people
+from socialrx.demo_accounts import load_demo_accounts
 from socialrx.settings import get_settings
 
 
 def load_demo_data(session: Session) -> None:
     load_demo_people(session)
     load_demo_directory(session)
+    load_demo_accounts(session)
 
 
 def seed(
@@ -29,7 +31,7 @@ def seed(
         ),
     ] = 0,
 ) -> None:
-    """Load the demo practices, link workers and service directory (safe to run again)."""
+    """Load the demo practices, link workers, service directory and accounts (safe to run again)."""
     url = get_settings().resolved_database_url
     migrate(url)
     with session_scope(engine_for(url)) as session:

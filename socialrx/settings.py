@@ -1,5 +1,6 @@
 """Configuration, read from the environment with the prefix ``SOCIALRX_``."""
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,6 +41,14 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     log_level: str = "INFO"
+    session_lifetime: timedelta = Field(
+        default=timedelta(hours=1),
+        description="How long a sign-in token or cookie lasts, e.g. PT1H; then sign in again.",
+    )
+    session_cookie_secure: bool = Field(
+        default=True,
+        description="Send the session cookie over HTTPS only (browsers treat localhost as HTTPS).",
+    )
     policy: ReferralPolicy = Field(
         default_factory=ReferralPolicy,
         description="Deadlines, e.g. SOCIALRX_POLICY__ORGANISATION_RESPONSE_DUE=P14D.",

@@ -16,6 +16,12 @@ from socialrx.cli import app
         (["api"], "uvicorn"),
         (["seed"], "demo"),
         (["bench", "lifecycle"], "--concurrency"),
+        (["users"], "set-password"),
+        (["users", "add"], "link_worker"),
+        (["users", "deactivate"], "sessions end"),
+        (["keys"], "revocable"),
+        (["keys", "create"], "cannot be shown again"),
+        (["keys", "revoke"], "401"),
     ],
 )
 def test_help(command: list[str], says: str) -> None:

@@ -415,6 +415,12 @@ class ReferralWorkflow:
     @workflow.update(name=ReferralUpdate.RECORD_FOLLOW_UP)
     async def record_follow_up(self, step: FollowUpRecord) -> ReferralState:
         checkpoint = next(c for c in self._state.checkpoints if c.number == step.checkpoint)
+        if checkpoint.status == CheckpointStatus.SCHEDULED:
+            # Due, but its timer is not handled yet: record it once the checkpoint opens.
+            await workflow.wait_condition(
+                lambda: self._closed or checkpoint.status != CheckpointStatus.SCHEDULED
+            )
+            rules.check_follow_up(self._state, step, workflow.now())
         checkpoint.status = CheckpointStatus.RECORDED
         await self._project(
             "follow_up_recorded",
@@ -431,7 +437,7 @@ class ReferralWorkflow:
 
     @record_follow_up.validator
     def _validate_follow_up(self, step: FollowUpRecord) -> None:
-        rules.check_follow_up(self._state, step)
+        rules.check_follow_up(self._state, step, workflow.now())
 
     @workflow.update(name=ReferralUpdate.CLOSE)
     async def close(self, step: Closure) -> ReferralState:

@@ -4,6 +4,8 @@ Each check reads the referral's state and raises ``IllegalStep`` with a message 
 the person what to do instead. They never change state, so a rejected step writes nothing.
 """
 
+from datetime import datetime
+
 from temporalio.exceptions import ApplicationError
 
 from domain.enums import (
@@ -169,7 +171,13 @@ def check_uptake(state: ReferralState, step: UptakeConfirmation) -> None:
         )
 
 
-def check_follow_up(state: ReferralState, step: FollowUpRecord) -> None:
+def check_follow_up(state: ReferralState, step: FollowUpRecord, now: datetime) -> None:
+    """A checkpoint takes its follow-up once open, or once due even if not yet seen to open.
+
+    The second case spares a link worker a refusal in the moment between the opening time and
+    the workflow handling its timer; the update then waits for the opening, which is prompt
+    because every earlier checkpoint is settled.
+    """
     _require_open(state)
     checkpoint = next((c for c in state.checkpoints if c.number == step.checkpoint), None)
     if checkpoint is None:
@@ -178,6 +186,13 @@ def check_follow_up(state: ReferralState, step: FollowUpRecord) -> None:
             "once the person has started a service."
         )
     if checkpoint.status == CheckpointStatus.SCHEDULED:
+        earlier_settled = all(
+            c.status in (CheckpointStatus.RECORDED, CheckpointStatus.MISSED)
+            for c in state.checkpoints
+            if c.number < checkpoint.number
+        )
+        if now >= checkpoint.opens_at and earlier_settled:
+            return
         raise IllegalStep(
             f"Follow-up checkpoint {step.checkpoint} opens at {checkpoint.opens_at.isoformat()}."
         )

@@ -5,9 +5,11 @@ from datetime import datetime
 from typing import Annotated, Any, NoReturn
 
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.exceptions import RequestValidationError
 
-from api.deps import CurrentActor, GeocoderDep, SessionDep
+from api.access import ORGANISATION, forbidden
+from api.deps import GeocoderDep, SessionDep
+from api.errors import invalid
+from api.principal import CurrentPrincipal
 from catalogue.documents import DocumentBuilder, one_to_one
 from catalogue.search import (
     PageRequest,
@@ -19,7 +21,6 @@ from catalogue.search import (
 )
 from catalogue.tables import Organization, Service, ServiceAtLocation, TaxonomyTerm
 from catalogue.updates import CapacityStatusUpdate, update_capacity_and_status
-from domain.enums import ActorKind
 
 router = APIRouter(tags=["catalogue"])
 
@@ -27,7 +28,10 @@ MAX_PER_PAGE = 100
 MAX_PROXIMITY_M = 200_000
 
 Document = dict[str, Any]
-PageNumber = Annotated[int, Query(ge=1, description="Page number, from 1.")]
+MAX_PAGE = 100_000
+PageNumber = Annotated[
+    int, Query(ge=1, le=MAX_PAGE, description=f"Page number, from 1 to {MAX_PAGE}.")
+]
 PerPage = Annotated[
     int, Query(ge=1, le=MAX_PER_PAGE, description=f"Items per page, 1 to {MAX_PER_PAGE}.")
 ]
@@ -75,17 +79,18 @@ def get_service(session: SessionDep, service_id: str) -> Document:
     summary="An organisation updates its service's capacity or status",
 )
 def update_service_capacity_status(
-    session: SessionDep, service_id: str, update: CapacityStatusUpdate, actor: CurrentActor
+    session: SessionDep,
+    service_id: str,
+    update: CapacityStatusUpdate,
+    principal: CurrentPrincipal,
 ) -> Document:
     service = session.get(Service, service_id)
     if service is None:
         raise HTTPException(404, f"no service with id {service_id!r}")
-    # TODO(issue 4, access control): authenticate the caller and allow only the service's own
-    # organisation (and admins). Until then X-Actor is trusted, but an organisation already
-    # cannot change another organisation's service.
-    if actor.kind is ActorKind.ORGANISATION and actor.id != service.organization_id:
-        raise HTTPException(403, f"service {service_id!r} belongs to another organisation")
-    update_capacity_and_status(session, service_id, update, actor)
+    # The directory is public, so a service of someone else is no secret: 403, not 404.
+    if not (principal.is_a(ORGANISATION) and principal.organisation_id == service.organization_id):
+        raise forbidden(f"Only the organisation that runs {service_id!r} may update it.")
+    update_capacity_and_status(session, service_id, update, principal.actor)
     session.commit()
     return DocumentBuilder(session).service(service)
 
@@ -191,7 +196,4 @@ def get_service_at_location(session: SessionDep, link_id: str) -> Document:
 
 
 def _invalid(parameter: str, message: str) -> NoReturn:
-    # The same 422 shape FastAPI gives for a malformed parameter, naming the parameter.
-    raise RequestValidationError(
-        [{"loc": ("query", parameter), "msg": message, "type": "value_error"}]
-    )
+    invalid(("query", parameter), message)

@@ -5,8 +5,9 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlmodel import Session, col, select
 
-from api.deps import CurrentActor, SessionDep, TemporalDep
-from api.lookups import referral_or_404
+from api.access import LINK_WORKER_TEAM, PRACTICE, AccessDep
+from api.deps import SessionDep, TemporalDep
+from api.errors import invalid
 from api.routes.catalogue import GeocoderDep
 from api.schemas import (
     AssessmentIn,
@@ -46,11 +47,10 @@ router = APIRouter(tags=["link workers"])
 def list_tasks(
     link_worker_id: str,
     session: SessionDep,
+    access: AccessDep,
     task_status: TaskStatus = Query(default=TaskStatus.OPEN, alias="status"),
 ) -> list[TaskOut]:
-    worker = session.get(LinkWorker, link_worker_id)
-    if worker is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No link worker {link_worker_id}.")
+    worker = access.team_link_worker_or_404(link_worker_id)
     kinds = [AssigneeKind.LINK_WORKER] + ([AssigneeKind.TEAM_LEAD] if worker.is_team_lead else [])
     tasks = session.exec(
         select(Task)
@@ -59,6 +59,7 @@ def list_tasks(
         .where(Task.status == task_status)
         .order_by(col(Task.due_at).is_(None), col(Task.due_at), col(Task.id))
     ).all()
+    access.log_all(task.referral_id for task in tasks)
     return [TaskOut.model_validate(task, from_attributes=True) for task in tasks]
 
 
@@ -81,9 +82,10 @@ async def record_contact_attempt(
     attempt: ContactAttemptIn,
     session: SessionDep,
     temporal: TemporalDep,
-    actor: CurrentActor,
+    access: AccessDep,
 ) -> ReferralState:
-    referral_or_404(session, referral_id)
+    access.actionable_referral_or_404(referral_id, LINK_WORKER_TEAM, to="record a contact attempt")
+    actor = access.principal.actor
     state = await run_step(
         temporal,
         session,
@@ -105,9 +107,12 @@ async def record_assessment(
     assessment: AssessmentIn,
     session: SessionDep,
     temporal: TemporalDep,
-    actor: CurrentActor,
+    access: AccessDep,
 ) -> ReferralState:
-    referral_or_404(session, referral_id)
+    access.actionable_referral_or_404(
+        referral_id, LINK_WORKER_TEAM, to="record the 'what matters' conversation"
+    )
+    actor = access.principal.actor
     state = await run_step(
         temporal,
         session,
@@ -129,9 +134,10 @@ def suggest_services(
     referral_id: UUID,
     session: SessionDep,
     geocoder: GeocoderDep,
+    access: AccessDep,
     limit: int = Query(default=10, ge=1, le=50),
 ) -> MatchResult:
-    referral_or_404(session, referral_id)
+    access.actionable_referral_or_404(referral_id, LINK_WORKER_TEAM, to="see suggestions")
     result = suggest_for_referral(session, referral_id, geocoder=geocoder, limit=limit)
     if result is None:
         raise HTTPException(
@@ -152,17 +158,20 @@ async def connect_services(
     connection: ConnectionIn,
     session: SessionDep,
     temporal: TemporalDep,
-    actor: CurrentActor,
+    access: AccessDep,
 ) -> ReferralState:
-    referral_or_404(session, referral_id)
+    access.actionable_referral_or_404(
+        referral_id, LINK_WORKER_TEAM, to="connect the person to services"
+    )
+    actor = access.principal.actor
     choices = []
     # Any active service may be chosen, suggested or not: the link worker knows the person.
-    for service_id in connection.service_ids:
+    for position, service_id in enumerate(connection.service_ids):
         service = active_service(session, service_id)
         if service is None:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                f"service_ids: {service_id} is not an active service in the directory",
+            invalid(
+                ("body", "service_ids", position),
+                f"{service_id} is not an active service in the directory",
             )
         choices.append(
             ServiceChoice(service_id=service.service_id, organisation_id=service.organization_id)
@@ -187,9 +196,10 @@ async def record_follow_up(
     follow_up: FollowUpIn,
     session: SessionDep,
     temporal: TemporalDep,
-    actor: CurrentActor,
+    access: AccessDep,
 ) -> ReferralState:
-    referral_or_404(session, referral_id)
+    access.actionable_referral_or_404(referral_id, LINK_WORKER_TEAM, to="record a follow-up")
+    actor = access.principal.actor
     return await run_step(
         temporal,
         session,
@@ -209,9 +219,10 @@ async def close_referral(
     closure: LinkWorkerClosureIn,
     session: SessionDep,
     temporal: TemporalDep,
-    actor: CurrentActor,
+    access: AccessDep,
 ) -> ReferralState:
-    referral_or_404(session, referral_id)
+    access.actionable_referral_or_404(referral_id, LINK_WORKER_TEAM, to="close a referral")
+    actor = access.principal.actor
     state = await run_step(
         temporal,
         session,
@@ -233,9 +244,12 @@ async def withdraw_consent(
     body: Note,
     session: SessionDep,
     temporal: TemporalDep,
-    actor: CurrentActor,
+    access: AccessDep,
 ) -> ReferralState:
-    referral_or_404(session, referral_id)
+    access.actionable_referral_or_404(
+        referral_id, PRACTICE, LINK_WORKER_TEAM, to="record that consent was withdrawn"
+    )
+    actor = access.principal.actor
     state = await run_step(
         temporal,
         session,
@@ -257,9 +271,12 @@ async def reassign(
     reassignment: ReassignmentIn,
     session: SessionDep,
     temporal: TemporalDep,
-    actor: CurrentActor,
+    access: AccessDep,
 ) -> ReferralState:
-    referral = referral_or_404(session, referral_id)
+    referral = access.actionable_referral_or_404(
+        referral_id, LINK_WORKER_TEAM, to="reassign a referral"
+    )
+    actor = access.principal.actor
     practice = session.get(Practice, referral.practice_ods)
     worker = session.get(LinkWorker, reassignment.link_worker_id)
     if (
@@ -268,10 +285,10 @@ async def reassign(
         or worker.team_id != practice.team_id
         or not worker.active
     ):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"link_worker_id: {reassignment.link_worker_id} is not an active link worker of "
-            "the team that covers this practice",
+        invalid(
+            ("body", "link_worker_id"),
+            f"{reassignment.link_worker_id} is not an active link worker of the team that "
+            "covers this practice",
         )
     return await run_step(
         temporal,

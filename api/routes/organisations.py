@@ -5,8 +5,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
-from api.deps import CurrentActor, SessionDep, TemporalDep
-from api.lookups import service_referral_or_404
+from api.access import AccessDep
+from api.deps import SessionDep, TemporalDep
 from api.schemas import OrganisationResponseIn, ServiceReferralOut, TaskOut, UptakeIn
 from api.steps import run_step
 from domain.enums import AssigneeKind, ReferralUpdate, ServiceReferralStatus, TaskStatus
@@ -24,12 +24,15 @@ router = APIRouter(tags=["organisations"])
 def list_service_referrals(
     organisation_id: str,
     session: SessionDep,
+    access: AccessDep,
     referral_status: ServiceReferralStatus | None = Query(default=None, alias="status"),
 ) -> list[ServiceReferralOut]:
+    access.own_organisation_or_404(organisation_id)
     query = select(ServiceReferral).where(ServiceReferral.organisation_id == organisation_id)
     if referral_status is not None:
         query = query.where(ServiceReferral.status == referral_status)
     rows = session.exec(query.order_by(col(ServiceReferral.sent_at))).all()
+    access.log_all(row.referral_id for row in rows)
     return [ServiceReferralOut.model_validate(row, from_attributes=True) for row in rows]
 
 
@@ -38,7 +41,10 @@ def list_service_referrals(
     response_model=list[TaskOut],
     summary="This organisation's open tasks, soonest due first",
 )
-def list_organisation_tasks(organisation_id: str, session: SessionDep) -> list[TaskOut]:
+def list_organisation_tasks(
+    organisation_id: str, session: SessionDep, access: AccessDep
+) -> list[TaskOut]:
+    access.own_organisation_or_404(organisation_id)
     tasks = session.exec(
         select(Task)
         .where(Task.assignee_kind == AssigneeKind.ORGANISATION)
@@ -46,6 +52,7 @@ def list_organisation_tasks(organisation_id: str, session: SessionDep) -> list[T
         .where(Task.status == TaskStatus.OPEN)
         .order_by(col(Task.due_at).is_(None), col(Task.due_at), col(Task.id))
     ).all()
+    access.log_all(task.referral_id for task in tasks)
     return [TaskOut.model_validate(task, from_attributes=True) for task in tasks]
 
 
@@ -59,16 +66,16 @@ async def respond(
     response: OrganisationResponseIn,
     session: SessionDep,
     temporal: TemporalDep,
-    actor: CurrentActor,
+    access: AccessDep,
 ) -> ReferralState:
-    service_referral = service_referral_or_404(session, service_referral_id)
+    service_referral = access.own_service_referral_or_404(service_referral_id)
     return await run_step(
         temporal,
         session,
         service_referral.referral_id,
         ReferralUpdate.RESPOND_TO_REFERRAL,
         OrganisationResponse(
-            actor=actor,
+            actor=access.principal.actor,
             service_referral_id=service_referral_id,
             accepted=response.accepted,
             reason_code=response.reason_code,
@@ -86,15 +93,17 @@ async def confirm_uptake(
     uptake: UptakeIn,
     session: SessionDep,
     temporal: TemporalDep,
-    actor: CurrentActor,
+    access: AccessDep,
 ) -> ReferralState:
-    service_referral = service_referral_or_404(session, service_referral_id)
+    service_referral = access.own_service_referral_or_404(service_referral_id)
     return await run_step(
         temporal,
         session,
         service_referral.referral_id,
         ReferralUpdate.CONFIRM_UPTAKE,
         UptakeConfirmation(
-            actor=actor, service_referral_id=service_referral_id, started=uptake.started
+            actor=access.principal.actor,
+            service_referral_id=service_referral_id,
+            started=uptake.started,
         ),
     )

@@ -7,8 +7,8 @@ from fastapi import APIRouter, HTTPException, status
 from sqlmodel import Session, col, delete
 from temporalio.service import RPCError
 
-from api.deps import CurrentActor, SessionDep, SettingsDep, TemporalDep
-from api.lookups import referral_or_404
+from api.access import PRACTICE, AccessDep, forbidden
+from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.schemas import ReferralCreated, ReferralSubmission
 from api.steps import run_step
 from domain.enums import REFERRAL_WORKFLOW, ClosureReason, ReferralStatus, ReferralUpdate
@@ -30,13 +30,19 @@ async def submit_referral(
     session: SessionDep,
     settings: SettingsDep,
     temporal: TemporalDep,
-    actor: CurrentActor,
+    access: AccessDep,
 ) -> ReferralCreated:
+    access.require(PRACTICE, to="refer a patient")
     if session.get(Practice, submission.practice_ods) is None:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"practice_ods: {submission.practice_ods} is not a practice served here; "
             "check the ODS code",
+        )
+    if submission.practice_ods != access.principal.organisation_id:
+        raise forbidden(
+            f"practice_ods: you are signed in for practice {access.principal.organisation_id} "
+            "and may refer only from it"
         )
     referral_id = uuid4()
     session.add(
@@ -76,7 +82,13 @@ async def submit_referral(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "The referral could not be started and was not saved; send it again.",
         ) from error
-    log.info("referral %s received from %s by %s", referral_id, submission.practice_ods, actor.id)
+    access.log(referral_id)
+    log.info(
+        "referral %s received from %s by %s",
+        referral_id,
+        submission.practice_ods,
+        access.principal.subject,
+    )
     return ReferralCreated(id=referral_id, workflow_id=workflow_id, status=ReferralStatus.RECEIVED)
 
 
@@ -93,13 +105,13 @@ def _forget(session: Session, referral_id: UUID) -> None:
     summary="The referring practice cancels its referral",
 )
 async def cancel_referral(
-    referral_id: UUID, session: SessionDep, temporal: TemporalDep, actor: CurrentActor
+    referral_id: UUID, session: SessionDep, temporal: TemporalDep, access: AccessDep
 ) -> ReferralState:
-    referral_or_404(session, referral_id)
+    access.actionable_referral_or_404(referral_id, PRACTICE, to="cancel a referral")
     return await run_step(
         temporal,
         session,
         referral_id,
         ReferralUpdate.CLOSE,
-        Closure(actor=actor, reason=ClosureReason.CANCELLED_BY_REFERRER),
+        Closure(actor=access.principal.actor, reason=ClosureReason.CANCELLED_BY_REFERRER),
     )

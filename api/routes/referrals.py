@@ -5,8 +5,8 @@ from uuid import UUID
 from fastapi import APIRouter
 from sqlmodel import col, select
 
+from api.access import AccessDep
 from api.deps import SessionDep, TemporalDep
-from api.lookups import referral_or_404
 from api.schemas import (
     PersonOut,
     ReferralDetail,
@@ -27,9 +27,9 @@ router = APIRouter(tags=["referrals"])
     summary="A referral with its tasks, service referrals and timeline",
 )
 async def get_referral(
-    referral_id: UUID, session: SessionDep, temporal: TemporalDep
+    referral_id: UUID, session: SessionDep, temporal: TemporalDep, access: AccessDep
 ) -> ReferralDetail:
-    referral = referral_or_404(session, referral_id)
+    referral = access.visible_referral_or_404(referral_id)
     person = session.get(Person, referral_id)
     tasks = session.exec(
         select(Task).where(Task.referral_id == referral_id).order_by(col(Task.id))

@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.responses import HTMLResponse
 
+from api.access import COMMISSIONER, Access, AccessDep
 from api.deps import SessionDep, SettingsDep
-from api.principal import CurrentPrincipal, Principal
 from api.reports.filters import ReportFilter
 from api.reports.funnel import Closures, Funnel, closures, funnel
 from api.reports.outcomes import Outcomes, outcomes
@@ -23,19 +23,20 @@ from api.reports.tables import TABLES, TableName
 from api.reports.uptake import Uptake, uptake
 from api.reports.volumes import Volumes, volumes
 from api.reports.waits import Waits, waits
-from domain.enums import OrganisationKind
 from socialrx.settings import Settings
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-def commissioner(principal: CurrentPrincipal) -> Principal:
-    if principal.organisation_kind != OrganisationKind.COMMISSIONER:
+def commissioner(access: AccessDep) -> Access:
+    # 404, not 403: to anyone else the reports do not exist. Reports hold no patient data,
+    # so, like the access log itself, reading one is not written to the access log.
+    if not access.principal.is_a(COMMISSIONER):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")
-    return principal
+    return access
 
 
-Commissioner = Annotated[Principal, Depends(commissioner)]
+Commissioner = Annotated[Access, Depends(commissioner)]
 Filters = Annotated[ReportFilter, Query()]
 
 

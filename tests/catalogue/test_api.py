@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from api.credentials import Role, create_api_key
 from catalogue.demo import load_demo_directory
 from catalogue.importer import import_file
 from tests.catalogue.conftest import HSDS, assert_valid, town_service
@@ -198,11 +199,21 @@ async def test_unknown_ids_are_404(client: httpx.AsyncClient) -> None:
         assert "nope" in response.json()["detail"]
 
 
+def key_headers(engine: Engine, organisation_id: str) -> dict[str, str]:
+    """An API key of the organisation's own tool, as it would send it."""
+    with Session(engine) as session:
+        _, key = create_api_key(session, Role.ORGANISATION, organisation_id, "capacity tool")
+    return {"X-API-Key": key}
+
+
 async def test_organisation_updates_its_capacity_and_status(
-    client: httpx.AsyncClient, add_services: Callable[..., Any], service_schema: Any
+    client: httpx.AsyncClient,
+    add_services: Callable[..., Any],
+    service_schema: Any,
+    engine: Engine,
 ) -> None:
     add_services(town_service("svc-choir", capacity={"available": 3, "maximum": 10}))
-    headers = {"X-Actor": "organisation:org-a"}
+    headers = key_headers(engine, "org-a")
     response = await client.patch(
         "/services/svc-choir/capacity-status",
         json={"available": 0, "waiting_list": True, "status": "temporarily closed"},
@@ -224,20 +235,28 @@ async def test_organisation_updates_its_capacity_and_status(
 
 
 async def test_capacity_update_checks_owner_and_body(
-    client: httpx.AsyncClient, add_services: Callable[..., Any]
+    client: httpx.AsyncClient, add_services: Callable[..., Any], engine: Engine
 ) -> None:
-    add_services(town_service("svc-choir"))
+    add_services(town_service("svc-choir"), town_service("svc-b", organization="org-b"))
     path = "/services/svc-choir/capacity-status"
-    other = await client.patch(
-        path, json={"available": 1}, headers={"X-Actor": "organisation:org-b"}
-    )
+    anonymous = await client.patch(path, json={"available": 1})
+    assert anonymous.status_code == 401
+    other = await client.patch(path, json={"available": 1}, headers=key_headers(engine, "org-b"))
     assert other.status_code == 403
-    empty = await client.patch(path, json={})
+    headers = key_headers(engine, "org-a")
+    empty = await client.patch(path, json={}, headers=headers)
     assert empty.status_code == 422
-    negative = await client.patch(path, json={"available": -1})
+    negative = await client.patch(path, json={"available": -1}, headers=headers)
     assert negative.status_code == 422
     assert negative.json()["detail"][0]["loc"] == ["body", "available"]
-    unknown = await client.patch(path, json={"status": "open"})
+    unknown = await client.patch(path, json={"status": "open"}, headers=headers)
     assert unknown.status_code == 422
-    missing = await client.patch("/services/nope/capacity-status", json={"available": 1})
+    # A null would erase what is known: leave the field out instead.
+    null = await client.patch(path, json={"maximum": 4, "available": None}, headers=headers)
+    assert null.status_code == 422
+    assert [error["loc"] for error in null.json()["detail"]] == [["body", "available"]]
+    assert unknown.status_code == 422
+    missing = await client.patch(
+        "/services/nope/capacity-status", json={"available": 1}, headers=headers
+    )
     assert missing.status_code == 404

@@ -14,12 +14,23 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from api.credentials import Role, add_user
+from domain.accounts import UserAccount
 from domain.messages import ReferralState, workflow_id_for
 from domain.tables import OutboxMessage, OutcomeRecord, Task
 from socialrx.worker import build_worker
 
+# Who acts, as kind:id; the driver signs in as each through the real POST /auth/token.
 LINK_WORKER = "link_worker:lw-amira"
 PRACTICE = "practice:A81001"
+ROLES = {
+    "practice": Role.PRACTICE,
+    "link_worker": Role.LINK_WORKER,
+    "link_worker_team": Role.LINK_WORKER_TEAM,
+    "organisation": Role.ORGANISATION,
+    "commissioner": Role.COMMISSIONER,
+}
+TEST_PASSWORD = "correct horse battery staple"
 # Valid NHS numbers (correct check digit) reserved for testing.
 NHS_NUMBERS_USED = ["9434765919", "9434765870", "9434765862", "9434765854"]
 NHS_NUMBERS = itertools.cycle(NHS_NUMBERS_USED)
@@ -70,6 +81,8 @@ class Driver:
     # there each workflow task replays the whole history instead: a determinism check too.
     cache_workflows: bool = True
     _worker: Worker | None = None
+    _headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    _signing_in: asyncio.Lock = field(default_factory=asyncio.Lock)
     _worker_run: "asyncio.Task[None] | None" = None
 
     # --- the worker ---------------------------------------------------------------------
@@ -106,11 +119,35 @@ class Driver:
         await self.stop_worker()
         await self.start_worker()
 
+    # --- who acts -----------------------------------------------------------------------
+
+    async def headers_for(self, actor: str) -> dict[str, str]:
+        """The Authorization header of ``actor`` (kind:id), signed in through POST /auth/token
+        with an account made for it (one per kind:id) the first time."""
+        async with self._signing_in:
+            if actor not in self._headers:
+                username = actor.replace(":", "-")
+                self.add_account(username, actor)
+                response = await self.http.post(
+                    "/auth/token", data={"username": username, "password": TEST_PASSWORD}
+                )
+                assert response.status_code == 200, response.text
+                token = response.json()["access_token"]
+                self._headers[actor] = {"Authorization": f"Bearer {token}"}
+        return self._headers[actor]
+
+    def add_account(self, username: str, actor: str) -> None:
+        kind, _, identifier = actor.partition(":")
+        with Session(self.engine) as session:
+            if session.get(UserAccount, username) is None:
+                add_user(session, username, TEST_PASSWORD, ROLES[kind], identifier)
+
     # --- steps --------------------------------------------------------------------------
 
     async def submit(self, **overrides: Any) -> UUID:
         body = person(**overrides)
-        response = await self.http.post("/referrals", json=body, headers={"X-Actor": PRACTICE})
+        practice = await self.headers_for(f"practice:{body['practice_ods']}")
+        response = await self.http.post("/referrals", json=body, headers=practice)
         assert response.status_code == 201, response.text
         referral_id = UUID(response.json()["id"])
         self.submitted[referral_id] = body
@@ -120,10 +157,15 @@ class Driver:
     async def post(
         self, path: str, body: dict[str, Any], actor: str = LINK_WORKER, expect: int = 200
     ) -> dict[str, Any]:
-        response = await self.http.post(path, json=body, headers={"X-Actor": actor})
+        response = await self.http.post(path, json=body, headers=await self.headers_for(actor))
         assert response.status_code == expect, f"{path}: {response.status_code} {response.text}"
         result: dict[str, Any] = response.json()
         return result
+
+    async def get(self, path: str, actor: str = LINK_WORKER, expect: int = 200) -> Any:
+        response = await self.http.get(path, headers=await self.headers_for(actor))
+        assert response.status_code == expect, f"{path}: {response.status_code} {response.text}"
+        return response.json()
 
     async def contact(self, referral_id: UUID, reached: bool = True, **kw: Any) -> dict[str, Any]:
         note = f"Left a message for the person (attempt note {len(self.notes)})"
@@ -180,7 +222,9 @@ class Driver:
         await self.env.sleep(duration)
 
     async def detail(self, referral_id: UUID) -> dict[str, Any]:
-        response = await self.http.get(f"/referrals/{referral_id}")
+        response = await self.http.get(
+            f"/referrals/{referral_id}", headers=await self.headers_for(LINK_WORKER)
+        )
         assert response.status_code == 200, response.text
         result: dict[str, Any] = response.json()
         return result

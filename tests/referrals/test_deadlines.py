@@ -45,7 +45,9 @@ async def test_overdue_first_contact_reminds_the_worker_then_escalates_to_the_le
     assert tasks_of(driver, referral_id, "first_contact_escalation") == [
         ("team_lead", "lw-carys", "open")
     ]
-    lead_tasks = await driver.http.get("/link-workers/lw-carys/tasks")
+    lead_tasks = await driver.http.get(
+        "/link-workers/lw-carys/tasks", headers=await driver.headers_for("link_worker:lw-carys")
+    )
     assert "first_contact_escalation" in [t["kind"] for t in lead_tasks.json()]
 
     await driver.contact(referral_id, reached=True)
@@ -159,7 +161,7 @@ async def test_follow_up_cannot_be_recorded_before_its_checkpoint_opens(driver: 
     response = await driver.http.post(
         f"/referrals/{referral_id}/follow-ups/1",
         json={"measures": [SWEMWBS_LATER]},
-        headers={"X-Actor": "link_worker:lw-amira"},
+        headers=await driver.headers_for("link_worker:lw-amira"),
     )
     assert response.status_code == 409
     assert "opens at" in response.json()["detail"]

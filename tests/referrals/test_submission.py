@@ -24,8 +24,9 @@ def rows(driver: Driver) -> tuple[int, int]:
 
 async def test_concurrent_submissions_all_succeed(driver: Driver) -> None:
     bodies = [person(nhs_number=NHS_NUMBERS_USED[i % 4]) for i in range(12)]
+    practice = await driver.headers_for(PRACTICE)
     responses = await asyncio.gather(
-        *(driver.http.post("/referrals", json=b, headers={"X-Actor": PRACTICE}) for b in bodies)
+        *(driver.http.post("/referrals", json=b, headers=practice) for b in bodies)
     )
     assert [r.status_code for r in responses] == [201] * 12
     assert rows(driver) == (12, 12)
@@ -42,10 +43,11 @@ async def test_a_workflow_that_cannot_start_leaves_no_referral_behind(
     elsewhere = await Client.connect(
         target, namespace="no-such-namespace", data_converter=DATA_CONVERTER
     )
+    practice = await driver.headers_for(PRACTICE)
     app = create_app(settings, elsewhere)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://socialrx.test") as http:
-        response = await http.post("/referrals", json=person(), headers={"X-Actor": PRACTICE})
+        response = await http.post("/referrals", json=person(), headers=practice)
     assert response.status_code == 503
     assert "was not saved" in response.json()["detail"]
     assert rows(driver) == (0, 0)

@@ -8,9 +8,9 @@ async def test_assessment_asks_matching_and_the_choice_is_recorded_against_it(
 ) -> None:
     referral_id = await driver.submit()
     await driver.contact(referral_id)
-    response = await driver.http.get(f"/referrals/{referral_id}/suggestions")
-    suggested_before = [s["service_id"] for s in response.json()["suggestions"]]
-    assert response.status_code == 200, "the GP's need codes already allow suggestions"
+    # The GP's need codes already allow suggestions.
+    before = await driver.get(f"/referrals/{referral_id}/suggestions")
+    suggested_before = [s["service_id"] for s in before["suggestions"]]
 
     state = await driver.assess(referral_id)  # needs: social groups and physical activity
     suggested = state["suggested_service_ids"]
@@ -20,7 +20,7 @@ async def test_assessment_asks_matching_and_the_choice_is_recorded_against_it(
     assert "svc-youth-club" not in suggested
     assert "svc-home-from-hospital" not in suggested
 
-    live = (await driver.http.get(f"/referrals/{referral_id}/suggestions")).json()
+    live = await driver.get(f"/referrals/{referral_id}/suggestions")
     assert [s["service_id"] for s in live["suggestions"]] == suggested
     top = live["suggestions"][0]
     assert set(top["met_needs"]) == {"sp-social-groups", "sp-physical-activity"}
@@ -36,5 +36,4 @@ async def test_assessment_asks_matching_and_the_choice_is_recorded_against_it(
 
 
 async def test_suggestions_for_an_unknown_referral_are_404(driver: Driver) -> None:
-    response = await driver.http.get("/referrals/00000000-0000-4000-8000-000000000000/suggestions")
-    assert response.status_code == 404
+    await driver.get("/referrals/00000000-0000-4000-8000-000000000000/suggestions", expect=404)

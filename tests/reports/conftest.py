@@ -11,20 +11,42 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from api.credentials import add_user
 from api.main import create_app
 from socialrx.db import engine_for
 from socialrx.settings import Settings
 from tests.conftest import empty_all_tables
+from tests.referrals.driver import ROLES, TEST_PASSWORD
 from tests.reports.known_data import load_known_service
 
+# Callers as kind:id (as in tests/referrals/driver.py); each has an account in the known
+# service, so the tests sign in through the real POST /auth/token.
+COMMISSIONER = "commissioner:millbrook-icb"
+CALLERS = (
+    COMMISSIONER,
+    "practice:A81001",
+    "organisation:org-millbrook-leisure-trust",
+    "link_worker:lw-ben",
+)
 
-def signed_in_as(caller: str) -> dict[str, str]:
-    """Headers that sign a caller in. The one place that knows how: X-Actor until accounts
-    land (issue 4), whose merge changes only this."""
-    return {"X-Actor": caller}
+
+def username_of(caller: str) -> str:
+    return caller.replace(":", "-")
 
 
-COMMISSIONER = signed_in_as("admin:icb-millbrook")
+def add_accounts(session: Session) -> None:
+    for caller in CALLERS:
+        kind, _, identifier = caller.partition(":")
+        add_user(session, username_of(caller), TEST_PASSWORD, ROLES[kind], identifier)
+
+
+async def signed_in_as(api: httpx.AsyncClient, caller: str) -> dict[str, str]:
+    """The Authorization header of ``caller``, signed in with its password."""
+    response = await api.post(
+        "/auth/token", data={"username": username_of(caller), "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +55,7 @@ def known_service(database_url: str) -> Engine:
     empty_all_tables(engine)
     with Session(engine) as session:
         load_known_service(session)
+        add_accounts(session)
     return engine
 
 

@@ -37,7 +37,9 @@ HEADERS = {
 
 
 async def csv_rows(api: httpx.AsyncClient, table: str, **params: str) -> list[dict[str, str]]:
-    response = await api.get(f"/reports/{table}.csv", params=params, headers=COMMISSIONER)
+    response = await api.get(
+        f"/reports/{table}.csv", params=params, headers=await signed_in_as(api, COMMISSIONER)
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
     assert f'filename="socialrx-{table}.csv"' in response.headers["content-disposition"]
@@ -71,13 +73,15 @@ async def test_csv_is_always_suppressed_and_says_so(api: httpx.AsyncClient) -> N
 
 
 async def test_csv_of_an_unknown_report_is_a_422(api: httpx.AsyncClient) -> None:
-    response = await api.get("/reports/people.csv", headers=COMMISSIONER)
+    response = await api.get("/reports/people.csv", headers=await signed_in_as(api, COMMISSIONER))
     assert response.status_code == 422
     assert "table" in response.text
 
 
 async def test_the_commissioner_page_renders_its_four_charts(api: httpx.AsyncClient) -> None:
-    response = await api.get("/reports/commissioner.html", headers=COMMISSIONER)
+    response = await api.get(
+        "/reports/commissioner.html", headers=await signed_in_as(api, COMMISSIONER)
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
@@ -92,7 +96,9 @@ async def test_the_commissioner_page_renders_its_four_charts(api: httpx.AsyncCli
 
 async def test_the_page_shows_its_filters(api: httpx.AsyncClient) -> None:
     response = await api.get(
-        "/reports/commissioner.html", params={"practice": "A81001"}, headers=COMMISSIONER
+        "/reports/commissioner.html",
+        params={"practice": "A81001"},
+        headers=await signed_in_as(api, COMMISSIONER),
     )
     assert response.status_code == 200
     assert "practice = A81001" in response.text
@@ -108,7 +114,7 @@ async def test_the_page_shows_its_filters(api: httpx.AsyncClient) -> None:
 async def test_only_commissioners_see_reports(
     api: httpx.AsyncClient, path: str, actor: str
 ) -> None:
-    response = await api.get(path, headers=signed_in_as(actor))
+    response = await api.get(path, headers=await signed_in_as(api, actor))
     assert response.status_code == 404
     assert (await api.get(path)).status_code == 401
 
@@ -116,7 +122,9 @@ async def test_only_commissioners_see_reports(
 async def test_no_report_holds_patient_identifiable_data(api: httpx.AsyncClient) -> None:
     """Reports are built from the report tables only; nothing links back to a person."""
     for table in TableName:
-        text = (await api.get(f"/reports/{table}.csv", headers=COMMISSIONER)).text
+        text = (
+            await api.get(f"/reports/{table}.csv", headers=await signed_in_as(api, COMMISSIONER))
+        ).text
         assert "referral_id" not in text
-    detail = (await api.get("/reports/funnel", headers=COMMISSIONER)).text
+    detail = (await api.get("/reports/funnel", headers=await signed_in_as(api, COMMISSIONER))).text
     assert "nhs" not in detail.lower()

@@ -6,11 +6,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.reports.conftest import COMMISSIONER
+from tests.reports.conftest import COMMISSIONER, signed_in_as
 
 
 async def get(api: httpx.AsyncClient, report: str, **params: Any) -> Any:
-    response = await api.get(f"/reports/{report}", params=params, headers=COMMISSIONER)
+    response = await api.get(
+        f"/reports/{report}", params=params, headers=await signed_in_as(api, COMMISSIONER)
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -154,6 +156,8 @@ async def test_every_filter_narrows_every_report(
 async def test_a_bad_filter_is_a_422_naming_it(
     api: httpx.AsyncClient, params: dict[str, str], field: str
 ) -> None:
-    response = await api.get("/reports/funnel", params=params, headers=COMMISSIONER)
+    response = await api.get(
+        "/reports/funnel", params=params, headers=await signed_in_as(api, COMMISSIONER)
+    )
     assert response.status_code == 422
     assert field in response.text

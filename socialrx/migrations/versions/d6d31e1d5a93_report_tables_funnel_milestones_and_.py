@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import domain.tables
 
 revision: str = "d6d31e1d5a93"
-down_revision: str | None = "bee09854a67b"
+down_revision: str | None = "72a9e5200e7b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

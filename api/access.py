@@ -1,0 +1,153 @@
+"""Who may see and change what: the one place every router asks, and the access log.
+
+- A practice sees the referrals it made; of the steps it may only cancel them and record a
+  withdrawal of consent.
+- A link worker (or their team's system) sees and acts on the referrals of the practices
+  their team covers.
+- An organisation sees only the service referrals sent to its own services and answers them.
+- A commissioner sees no referral; reports and the access log are theirs.
+
+Something the caller may not see answers 404, exactly as if it did not exist, so its
+existence is not leaked. Something they may see but not do answers 403. Every read and
+write of patient data is appended to ``access_log``.
+"""
+
+from collections.abc import Iterable
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlmodel import Session
+
+from api.deps import SessionDep
+from api.principal import CurrentPrincipal, Principal
+from domain.accounts import AccessLog
+from domain.enums import OrganisationKind
+from domain.tables import LinkWorker, Practice, Referral, ServiceReferral
+
+PRACTICE = OrganisationKind.PRACTICE
+LINK_WORKER_TEAM = OrganisationKind.LINK_WORKER_TEAM
+ORGANISATION = OrganisationKind.ORGANISATION
+COMMISSIONER = OrganisationKind.COMMISSIONER
+WHO = {
+    PRACTICE: "practice",
+    LINK_WORKER_TEAM: "link worker",
+    ORGANISATION: "organisation",
+    COMMISSIONER: "commissioner",
+}
+
+
+def not_found(what: str, identifier: object) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"No {what} {identifier}.")
+
+
+def forbidden(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, detail)
+
+
+class Access:
+    """The caller of one request, with the checks and the log that routes need."""
+
+    def __init__(self, session: Session, principal: Principal, request: Request) -> None:
+        self.session = session
+        self.principal = principal
+        self._request = request
+
+    # --- roles --------------------------------------------------------------------------
+
+    def require(self, *kinds: OrganisationKind, to: str) -> None:
+        """403 unless the caller is one of ``kinds``; ``to`` says what they tried to do."""
+        if not self.principal.is_a(*kinds):
+            allowed = " or ".join(WHO[kind] for kind in kinds)
+            raise forbidden(f"Only a {allowed} may {to}.")
+
+    # --- referrals ----------------------------------------------------------------------
+
+    def can_see(self, referral: Referral) -> bool:
+        principal = self.principal
+        if principal.is_a(PRACTICE):
+            return referral.practice_ods == principal.organisation_id
+        if principal.is_a(LINK_WORKER_TEAM):
+            practice = self.session.get(Practice, referral.practice_ods)
+            return practice is not None and practice.team_id == principal.organisation_id
+        return False
+
+    def visible_referral_or_404(self, referral_id: UUID) -> Referral:
+        """The referral, if this caller may see it; the access is logged."""
+        referral = self.session.get(Referral, referral_id)
+        if referral is None or not self.can_see(referral):
+            raise not_found("referral", referral_id)
+        self.log(referral_id)
+        return referral
+
+    def actionable_referral_or_404(
+        self, referral_id: UUID, *kinds: OrganisationKind, to: str
+    ) -> Referral:
+        """The referral, if this caller may see it (else 404) and is one of ``kinds`` (else
+        403)."""
+        referral = self.visible_referral_or_404(referral_id)
+        self.require(*kinds, to=to)
+        return referral
+
+    def own_service_referral_or_404(self, service_referral_id: UUID) -> ServiceReferral:
+        """A service referral to one of the calling organisation's services."""
+        found = self.session.get(ServiceReferral, service_referral_id)
+        if (
+            found is None
+            or not self.principal.is_a(ORGANISATION)
+            or found.organisation_id != self.principal.organisation_id
+        ):
+            raise not_found("service referral", service_referral_id)
+        self.log(found.referral_id)
+        return found
+
+    # --- lists keyed by whose they are --------------------------------------------------
+
+    def own_organisation_or_404(self, organisation_id: str) -> None:
+        if not (
+            self.principal.is_a(ORGANISATION) and self.principal.organisation_id == organisation_id
+        ):
+            raise not_found("organisation", organisation_id)
+
+    def team_link_worker_or_404(self, link_worker_id: str) -> LinkWorker:
+        """A link worker of the caller's own team: colleagues cover each other's lists."""
+        worker = self.session.get(LinkWorker, link_worker_id)
+        if (
+            worker is None
+            or not self.principal.is_a(LINK_WORKER_TEAM)
+            or worker.team_id != self.principal.organisation_id
+        ):
+            raise not_found("link worker", link_worker_id)
+        return worker
+
+    # --- the access log -----------------------------------------------------------------
+
+    def log(self, *referral_ids: UUID | None) -> None:
+        """Append who read or changed which referral, by which route, now."""
+        self.log_all(referral_ids or [None])
+
+    def log_all(self, referral_ids: Iterable[UUID | None]) -> None:
+        """One row per referral shown (a list with nothing in it is logged once, as None)."""
+        # The route's template, e.g. GET /referrals/{referral_id}: what was done, not to whom.
+        route = getattr(self._request.scope.get("route"), "path", "")
+        action = f"{self._request.method} {route}"
+        principal = self.principal
+        rows = [
+            AccessLog(
+                subject=principal.subject,
+                organisation_kind=principal.organisation_kind,
+                organisation_id=principal.organisation_id,
+                action=action,
+                referral_id=referral_id,
+            )
+            for referral_id in dict.fromkeys(referral_ids) or [None]
+        ]
+        self.session.add_all(rows)
+        self.session.commit()
+
+
+def get_access(session: SessionDep, principal: CurrentPrincipal, request: Request) -> Access:
+    return Access(session, principal, request)
+
+
+AccessDep = Annotated[Access, Depends(get_access)]

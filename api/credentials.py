@@ -1,0 +1,227 @@
+"""Accounts and their secrets: users with argon2 passwords, API keys, sign-in sessions.
+
+Used by the API to authenticate callers and by the ``socialrx users`` / ``socialrx keys``
+commands and the demo data to create them. Plain secrets exist only in the return value
+that hands them to their owner; the database keeps hashes.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlmodel import Session, col, delete
+
+from catalogue.tables import Organization
+from domain.accounts import ApiKey, SignInSession, UserAccount
+from domain.enums import OrganisationKind
+from domain.tables import LinkWorker, LinkWorkerTeam, Practice, utcnow
+
+PASSWORDS = PasswordHash((Argon2Hasher(),))
+API_KEY_PREFIX = "srx"
+MIN_PASSWORD_LENGTH = 10
+# Verifying against this when the user does not exist takes as long as a real check, so the
+# answer time does not tell which user names exist.
+_DUMMY_HASH = PASSWORDS.hash("not a password of anyone")
+
+
+class Role(StrEnum):
+    """What an account is, and so what its id names."""
+
+    PRACTICE = "practice"  # an ODS code
+    LINK_WORKER = "link_worker"  # a link worker id (a person in a team)
+    LINK_WORKER_TEAM = "link_worker_team"  # a team id (for a team's system)
+    ORGANISATION = "organisation"  # a catalogue organisation id
+    COMMISSIONER = "commissioner"  # a commissioning body, named freely
+
+
+class AccountError(ValueError):
+    """The account cannot be made as asked; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Membership:
+    organisation_kind: OrganisationKind
+    organisation_id: str
+    link_worker_id: str | None = None
+
+
+def membership(session: Session, role: Role, identifier: str) -> Membership:
+    """Check that ``identifier`` names an existing organisation (or link worker) of ``role``."""
+    if not identifier:
+        raise AccountError("the organisation id must not be empty")
+    if role is Role.LINK_WORKER:
+        worker = session.get(LinkWorker, identifier)
+        if worker is None:
+            raise AccountError(f"no link worker {identifier!r}")
+        return Membership(OrganisationKind.LINK_WORKER_TEAM, worker.team_id, worker.id)
+    table: type[Practice] | type[LinkWorkerTeam] | type[Organization] | None = {
+        Role.PRACTICE: Practice,
+        Role.LINK_WORKER_TEAM: LinkWorkerTeam,
+        Role.ORGANISATION: Organization,
+        Role.COMMISSIONER: None,
+    }[role]
+    if table is not None and session.get(table, identifier) is None:
+        raise AccountError(f"no {role.value.replace('_', ' ')} {identifier!r}")
+    return Membership(OrganisationKind(role.value), identifier)
+
+
+def digest(secret: str) -> str:
+    # Keys and tokens are 256 random bits, so a fast hash is as safe as a slow one here.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+def _checked_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+def add_user(
+    session: Session, username: str, password: str, role: Role, identifier: str
+) -> UserAccount:
+    if session.get(UserAccount, username) is not None:
+        raise AccountError(f"user {username!r} exists already")
+    member = membership(session, role, identifier)
+    user = UserAccount(
+        username=username,
+        password_hash=PASSWORDS.hash(_checked_password(password)),
+        organisation_kind=member.organisation_kind,
+        organisation_id=member.organisation_id,
+        link_worker_id=member.link_worker_id,
+    )
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def _user(session: Session, username: str) -> UserAccount:
+    user = session.get(UserAccount, username)
+    if user is None:
+        raise AccountError(f"no user {username!r}")
+    return user
+
+
+def set_password(session: Session, username: str, password: str) -> None:
+    user = _user(session, username)
+    user.password_hash = PASSWORDS.hash(_checked_password(password))
+    session.add(user)
+    _end_sessions(session, username)
+    session.commit()
+
+
+def deactivate(session: Session, username: str) -> None:
+    user = _user(session, username)
+    user.active = False
+    session.add(user)
+    _end_sessions(session, username)
+    session.commit()
+
+
+def _end_sessions(session: Session, username: str) -> None:
+    session.execute(delete(SignInSession).where(col(SignInSession.username) == username))
+
+
+def check_password(session: Session, username: str, password: str) -> UserAccount | None:
+    """The active user with this password, else None (without telling which part was wrong)."""
+    user = session.get(UserAccount, username)
+    valid = PASSWORDS.verify(password, user.password_hash if user else _DUMMY_HASH)
+    return user if valid and user is not None and user.active else None
+
+
+# --- sign-in sessions -------------------------------------------------------------------
+
+
+def start_session(session: Session, user: UserAccount, lifetime: timedelta) -> tuple[str, datetime]:
+    """A new bearer token for ``user`` and when it expires."""
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + lifetime
+    session.add(
+        SignInSession(token_sha256=digest(token), username=user.username, expires_at=expires_at)
+    )
+    # Expired sessions of this user are of no use to anyone.
+    session.execute(
+        delete(SignInSession)
+        .where(col(SignInSession.username) == user.username)
+        .where(col(SignInSession.expires_at) < utcnow())
+    )
+    session.commit()
+    return token, expires_at
+
+
+def user_for_token(session: Session, token: str) -> UserAccount | None:
+    signed_in = session.get(SignInSession, digest(token))
+    if signed_in is None or signed_in.expires_at <= utcnow():
+        return None
+    user = session.get(UserAccount, signed_in.username)
+    return user if user is not None and user.active else None
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(delete(SignInSession).where(col(SignInSession.token_sha256) == digest(token)))
+    session.commit()
+
+
+# --- API keys ---------------------------------------------------------------------------
+
+
+def create_api_key(
+    session: Session,
+    role: Role,
+    identifier: str,
+    label: str,
+    key_id: str | None = None,
+    secret: str | None = None,
+) -> tuple[ApiKey, str]:
+    """A new key and its plain text ``srx_<id>_<secret>``, which is shown once and never kept.
+
+    ``key_id`` and ``secret`` are only given for the demo data's well-known key."""
+    if role is Role.LINK_WORKER:
+        raise AccountError("keys belong to organisations: use link_worker_team for a team")
+    member = membership(session, role, identifier)
+    key_id = key_id or secrets.token_hex(6)
+    secret = secret or secrets.token_urlsafe(32)
+    key = ApiKey(
+        id=key_id,
+        secret_sha256=digest(secret),
+        organisation_kind=member.organisation_kind,
+        organisation_id=member.organisation_id,
+        label=label,
+    )
+    session.add(key)
+    session.commit()
+    session.refresh(key)
+    return key, f"{API_KEY_PREFIX}_{key_id}_{secret}"
+
+
+def is_api_key(credential: str) -> bool:
+    return credential.startswith(f"{API_KEY_PREFIX}_")
+
+
+def api_key_for(session: Session, credential: str) -> ApiKey | None:
+    """The unrevoked key whose plain text is ``credential``, else None."""
+    _, _, rest = credential.partition("_")
+    key_id, _, secret = rest.partition("_")
+    key = session.get(ApiKey, key_id) if key_id and secret else None
+    if key is None or key.revoked_at is not None:
+        return None
+    return key if hmac.compare_digest(key.secret_sha256, digest(secret)) else None
+
+
+def revoke_api_key(session: Session, key_id: str) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise AccountError(f"no API key {key_id!r}")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.add(key)
+        session.commit()
+    return key

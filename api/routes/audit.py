@@ -1,0 +1,70 @@
+"""The access log: who read or changed which referral, when. For commissioners and admins."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlmodel import col, func, select
+
+from api.access import COMMISSIONER, AccessDep
+from domain.accounts import AccessLog
+from domain.enums import OrganisationKind
+
+router = APIRouter(tags=["audit"])
+
+
+class AccessLogEntry(BaseModel):
+    id: int
+    at: datetime
+    subject: str
+    organisation_kind: OrganisationKind
+    organisation_id: str
+    action: str
+    referral_id: UUID | None
+
+
+class AccessLogPage(BaseModel):
+    total_items: int
+    page: int
+    per_page: int
+    items: list[AccessLogEntry]
+
+
+@router.get(
+    "/audit",
+    response_model=AccessLogPage,
+    summary="Every access to patient data, newest first (commissioners only)",
+)
+def query_access_log(
+    access: AccessDep,
+    referral_id: UUID | None = None,
+    subject: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[datetime | None, Query(description="ISO 8601; on or after.")] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> AccessLogPage:
+    access.require(COMMISSIONER, to="read the access log")
+    query = select(AccessLog)
+    if referral_id is not None:
+        query = query.where(AccessLog.referral_id == referral_id)
+    if subject is not None:
+        query = query.where(AccessLog.subject == subject)
+    if since is not None:
+        # Stored in UTC; a time without a zone is taken as UTC too.
+        moment = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
+        query = query.where(col(AccessLog.at) >= moment)
+    session = access.session
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(AccessLog.at).desc(), col(AccessLog.id).desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return AccessLogPage(
+        total_items=total,
+        page=page,
+        per_page=per_page,
+        items=[AccessLogEntry.model_validate(row, from_attributes=True) for row in rows],
+    )

@@ -1,0 +1,71 @@
+"""SQLModel tables of who may call the API: users, API keys, sign-in sessions, and the
+append-only log of every access to patient data.
+
+Secrets are never stored: passwords as argon2 hashes, keys and session tokens as SHA-256
+digests of their random secrets.
+"""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from domain.enums import OrganisationKind
+from domain.tables import ENUM, UtcDateTime, utcnow
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class UserAccount(SQLModel, table=True):
+    """A person who signs in with a password, belonging to one organisation."""
+
+    __tablename__ = "user_account"
+    username: str = Field(primary_key=True, max_length=64)
+    password_hash: str = Field(max_length=200)
+    organisation_kind: OrganisationKind = Field(sa_type=ENUM)
+    organisation_id: str = Field(max_length=64, index=True)
+    link_worker_id: str | None = Field(default=None, foreign_key="link_worker.id", max_length=64)
+    active: bool = True
+    created_at: datetime = _created()
+
+
+class ApiKey(SQLModel, table=True):
+    """A system's key: ``srx_<id>_<secret>``; looked up by id, the secret kept as a digest."""
+
+    __tablename__ = "api_key"
+    id: str = Field(primary_key=True, max_length=32)
+    secret_sha256: str = Field(max_length=64)
+    organisation_kind: OrganisationKind = Field(sa_type=ENUM)
+    organisation_id: str = Field(max_length=64, index=True)
+    label: str = Field(max_length=200)
+    created_at: datetime = _created()
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+
+
+class SignInSession(SQLModel, table=True):
+    """A short-lived bearer token (or cookie) handed out at sign-in."""
+
+    __tablename__ = "sign_in_session"
+    token_sha256: str = Field(primary_key=True, max_length=64)
+    username: str = Field(foreign_key="user_account.username", index=True, max_length=64)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
+
+
+class AccessLog(SQLModel, table=True):
+    """One read or write of patient data: appended, never changed (no route changes it)."""
+
+    __tablename__ = "access_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False, index=True)
+    )
+    subject: str = Field(max_length=64, index=True)
+    organisation_kind: OrganisationKind = Field(sa_type=ENUM)
+    organisation_id: str = Field(max_length=64)
+    action: str = Field(max_length=120)
+    referral_id: UUID | None = Field(default=None, index=True)
