@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import ColumnElement, exists
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from domain.messages import Code
@@ -46,10 +47,13 @@ class ReportFilter(BaseModel):
         if self.team:
             where.append(col(m.team_id) == self.team)
         if self.organisation:
+            # Its own alias: reports that also read service_referral (uptake, waits) would
+            # otherwise correlate the subquery to theirs and leave it with no FROM at all.
+            sent = aliased(ServiceReferral)
             where.append(
                 exists()
-                .where(col(ServiceReferral.referral_id) == col(m.referral_id))
-                .where(col(ServiceReferral.organisation_id) == self.organisation)
+                .where(col(sent.referral_id) == col(m.referral_id))
+                .where(col(sent.organisation_id) == self.organisation)
             )
         if self.category:
             # Codes are [A-Za-z0-9_.:-]; '_' is a LIKE wildcard, so escape it.

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from tests.reports.conftest import COMMISSIONER, signed_in_as
+from tests.reports.known_data import LEISURE_TRUST
 
 
 async def get(api: httpx.AsyncClient, report: str, **params: Any) -> Any:
@@ -105,6 +106,21 @@ async def test_uptake_by_service_category_and_organisation(api: httpx.AsyncClien
     assert all(row | expected == row for row in categories.values())
     (trust,) = report["by_organisation"]
     assert trust["id"] == "org-millbrook-leisure-trust" and trust | expected == trust
+
+
+async def test_reports_that_read_service_referrals_take_the_organisation_filter(
+    api: httpx.AsyncClient,
+) -> None:
+    # Found by schemathesis: the filter's subquery on service_referral used to correlate to
+    # the report's own and lose its FROM, a 500.
+    uptake = await get(api, "uptake", organisation=LEISURE_TRUST)
+    (trust,) = uptake["by_organisation"]
+    assert (trust["sent"], trust["started"]) == (6, 5)
+    assert (await get(api, "uptake", organisation="org-nobody"))["by_organisation"] == []
+    waits = await get(api, "waits", organisation=LEISURE_TRUST)
+    (answered,) = waits["organisation_response"]
+    assert (answered["people"], answered["median_days"]) == (6, 3.0)
+    assert (await get(api, "waits", organisation="org-nobody"))["organisation_response"] == []
 
 
 async def test_volumes_by_practice_and_caseload(api: httpx.AsyncClient) -> None:
