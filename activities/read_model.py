@@ -10,8 +10,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.outbox import deliver_pending, queue_message
+from activities.report_facts import record_report_facts
 from activities.senders import LogSender, MessageSender
 from domain.enums import INTAKE_NOT_COMMITTED, AssigneeKind, ReferralStatus, TaskStatus
+from domain.measures import DEFAULT_THRESHOLDS, MeasureThresholds
 from domain.messages import Assignment, AssignmentRequest, Projection, ServiceReferralState
 from domain.tables import (
     AppliedStep,
@@ -30,9 +32,15 @@ log = logging.getLogger(__name__)
 
 
 class ReadModelActivities:
-    def __init__(self, engine: Engine, sender: MessageSender | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        sender: MessageSender | None = None,
+        thresholds: MeasureThresholds = DEFAULT_THRESHOLDS,
+    ) -> None:
         self._engine = engine
         self._sender = sender or LogSender()
+        self._thresholds = thresholds
 
     @activity.defn(name="apply_projection")
     def apply_projection(self, projection: Projection) -> None:
@@ -45,7 +53,7 @@ class ReadModelActivities:
             key = (projection.referral_id, projection.step_key)
             if session.get(AppliedStep, key) is None:
                 try:
-                    _apply(session, projection)
+                    _apply(session, projection, self._thresholds)
                     session.add(AppliedStep(referral_id=key[0], step_key=key[1]))
                     session.commit()
                 except IntegrityError:
@@ -88,7 +96,7 @@ class ReadModelActivities:
             return Assignment(link_worker_id=chosen, team_lead_id=leads[0] if leads else chosen)
 
 
-def _apply(session: Session, projection: Projection) -> None:
+def _apply(session: Session, projection: Projection, thresholds: MeasureThresholds) -> None:
     referral = session.get(Referral, projection.referral_id)
     if referral is None:
         # The API starts the workflow first and commits the rows just after: retried until
@@ -126,6 +134,8 @@ def _apply(session: Session, projection: Projection) -> None:
                     recorded_at=projection.at,
                 )
             )
+    session.flush()
+    record_report_facts(session, referral, projection, thresholds)
     session.add(
         AuditEvent(
             referral_id=projection.referral_id,

@@ -17,6 +17,7 @@ from api.routes import (
     organisations,
     practices,
     referrals,
+    reports,
 )
 from api.text_guard import reject_nul_characters
 from api.validation_errors import validation_error
@@ -49,6 +50,16 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.state.engine = engine_for(settings.resolved_database_url)
     app.state.temporal = temporal
     app.add_exception_handler(RequestValidationError, validation_error)
-    for area in (auth, practices, referrals, link_workers, organisations, catalogue, audit, fhir):
+    for area in (
+        auth,
+        practices,
+        referrals,
+        link_workers,
+        organisations,
+        catalogue,
+        reports,
+        audit,
+        fhir,
+    ):
         app.include_router(area.router)
     return app

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
+from pydantic import BaseModel, Field
+
 from domain.messages import MeasureAnswers
 
 N = TypeVar("N", int, float)
@@ -130,6 +132,28 @@ INSTRUMENTS: dict[tuple[str, str], Instrument] = {
 }
 
 
+class MeasureThresholds(BaseModel):
+    """Meaningful-change thresholds per instrument code, in the instrument's own units.
+
+    The defaults are the published ones cited on each instrument above; a service may set
+    its own (``SOCIALRX_MEASURES__THRESHOLDS='{"swemwbs": 2.0}'``), e.g. the lower end of
+    Shah et al.'s 1-3 point range.
+    """
+
+    thresholds: dict[str, float] = Field(
+        default_factory=lambda: {
+            code: instrument.meaningful_change for (code, _), instrument in INSTRUMENTS.items()
+        },
+        description="Instrument code -> smallest improvement that counts as meaningful.",
+    )
+
+    def for_instrument(self, instrument: Instrument) -> float:
+        return self.thresholds.get(instrument.code, instrument.meaningful_change)
+
+
+DEFAULT_THRESHOLDS = MeasureThresholds()
+
+
 class MeasureError(ValueError):
     """Answers that cannot be scored; the message names the item to fix."""
 
@@ -182,14 +206,22 @@ class Change:
     item_improvement: dict[str, int]
     total_improvement: float | None
     meaningful: bool
+    before_total: float | None = None
+    after_total: float | None = None
 
     @property
     def improved_items(self) -> list[str]:
         return [item for item, step in self.item_improvement.items() if step > 0]
 
 
-def change(before: MeasureAnswers, after: MeasureAnswers) -> Change:
+def change(
+    before: MeasureAnswers,
+    after: MeasureAnswers,
+    thresholds: MeasureThresholds = DEFAULT_THRESHOLDS,
+) -> Change:
+    """Item by item with each item's direction; meaningful against the configured threshold."""
     instrument = validate(before)
+    threshold = thresholds.for_instrument(instrument)
     if validate(after) != instrument:
         raise MeasureError("before and after must use the same instrument and version")
     improvement = {
@@ -200,10 +232,10 @@ def change(before: MeasureAnswers, after: MeasureAnswers) -> Change:
     total = None
     if before_total is not None and after_total is not None:
         total = _signed(instrument.direction, after_total - before_total)
-        meaningful = total >= instrument.meaningful_change
+        meaningful = total >= threshold
     else:
-        meaningful = any(step >= instrument.meaningful_change for step in improvement.values())
-    return Change(instrument.code, improvement, total, meaningful)
+        meaningful = any(step >= threshold for step in improvement.values())
+    return Change(instrument.code, improvement, total, meaningful, before_total, after_total)
 
 
 def _signed(direction: Direction, difference: N) -> N:

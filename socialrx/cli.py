@@ -2,7 +2,7 @@
 
 import typer
 
-from socialrx import bench_catalogue, bench_lifecycle, dev, seed, serve
+from socialrx import bench_catalogue, bench_lifecycle, bench_reports, dev, seed, serve
 from socialrx.accounts_cli import keys_app, users_app
 from socialrx.catalogue_cli import catalogue_app
 
@@ -24,6 +24,7 @@ app.command("api")(serve.api)
 app.command("seed")(seed.seed)
 bench_app.command("lifecycle")(bench_lifecycle.lifecycle)
 bench_app.command("catalogue")(bench_catalogue.catalogue)
+bench_app.command("reports")(bench_reports.reports)
 
 
 @app.command()

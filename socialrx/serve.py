@@ -45,7 +45,12 @@ async def _work_until_stopped(settings: Settings) -> None:
         loop.add_signal_handler(signum, this_task.cancel)
     client = await connect(settings)
     try:
-        await run_worker(client, settings.task_queue, engine_for(settings.resolved_database_url))
+        await run_worker(
+            client,
+            settings.task_queue,
+            engine_for(settings.resolved_database_url),
+            settings.measures,
+        )
     except asyncio.CancelledError:
         log.info("worker stopped")
 

@@ -4,10 +4,20 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.measures import MeasureThresholds
 from domain.policy import ReferralPolicy
+
+
+class ReportSettings(BaseModel):
+    small_numbers: int = Field(
+        default=5,
+        ge=1,
+        description="Counts below this are suppressed in every report that leaves the "
+        "service (CSV, HTML, and JSON unless internal data is asked for).",
+    )
 
 
 class Settings(BaseSettings):
@@ -43,6 +53,13 @@ class Settings(BaseSettings):
         default_factory=ReferralPolicy,
         description="Deadlines, e.g. SOCIALRX_POLICY__ORGANISATION_RESPONSE_DUE=P14D.",
     )
+
+    measures: MeasureThresholds = Field(
+        default_factory=MeasureThresholds,
+        description="Meaningful-change thresholds, e.g. "
+        "SOCIALRX_MEASURES__THRESHOLDS='{\"swemwbs\": 2.0}'.",
+    )
+    reports: ReportSettings = Field(default_factory=ReportSettings)
 
     @property
     def resolved_database_url(self) -> str:

@@ -12,6 +12,7 @@ from activities.matching import MatchingActivities
 from activities.outbox import deliver_pending
 from activities.read_model import ReadModelActivities
 from activities.senders import LogSender, MessageSender
+from domain.measures import DEFAULT_THRESHOLDS, MeasureThresholds
 from workflows.referral import ReferralWorkflow
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,9 @@ def build_worker(
     sender: MessageSender | None = None,
     executor: ThreadPoolExecutor | None = None,
     max_cached_workflows: int = 1000,
+    thresholds: MeasureThresholds = DEFAULT_THRESHOLDS,
 ) -> Worker:
-    read_model = ReadModelActivities(engine, sender)
+    read_model = ReadModelActivities(engine, sender, thresholds)
     matching = MatchingActivities(engine)
     return Worker(
         client,
@@ -52,11 +54,16 @@ async def retry_outbox_forever(engine: Engine, sender: MessageSender) -> None:
             log.exception("outbox retry failed; trying again in %.0fs", OUTBOX_RETRY_SECONDS)
 
 
-async def run_worker(client: Client, task_queue: str, engine: Engine) -> None:
+async def run_worker(
+    client: Client,
+    task_queue: str,
+    engine: Engine,
+    thresholds: MeasureThresholds = DEFAULT_THRESHOLDS,
+) -> None:
     sender = LogSender()
     retry = asyncio.create_task(retry_outbox_forever(engine, sender))
     try:
-        async with build_worker(client, task_queue, engine, sender):
+        async with build_worker(client, task_queue, engine, sender, thresholds=thresholds):
             log.info("worker polling task queue %s", task_queue)
             await asyncio.Event().wait()
     finally:

@@ -11,6 +11,7 @@ from sqlmodel import Session, SQLModel
 
 import catalogue.tables  # noqa: F401
 import domain.accounts
+import domain.report_tables
 import domain.tables  # noqa: F401
 from socialrx.db import engine_for, migrate
 from socialrx.settings import Settings

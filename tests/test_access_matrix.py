@@ -193,6 +193,15 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/audit"): Row(
         "/audit", {"commissioner": {200}}, forbidden=tuple(set(ROLES) - {"commissioner"})
     ),
+    # Reports are for commissioners; to anyone else they do not exist.
+    **{
+        ("GET", f"/reports/{report}"): Row(f"/reports/{report}", {"commissioner": {200}})
+        for report in ("funnel", "closures", "outcomes", "waits", "uptake", "volumes")
+    },
+    ("GET", "/reports/commissioner.html"): Row(
+        "/reports/commissioner.html", {"commissioner": {200}}
+    ),
+    ("GET", "/reports/{table}.csv"): Row("/reports/outcomes.csv", {"commissioner": {200}}),
     # Steps that end a referral: on a second referral, after the others.
     ("POST", "/referrals/{referral_id}/close"): Row(
         "/referrals/{ending}/close",

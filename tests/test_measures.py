@@ -1,9 +1,19 @@
 """Scoring worked by hand for every instrument, with direction and partial answers."""
 
 import pytest
+from pydantic import ValidationError
 
-from domain.measures import MeasureError, change, total_score, validate
+from api.schemas import AssessmentIn
+from domain.measures import (
+    INSTRUMENTS,
+    MeasureError,
+    MeasureThresholds,
+    change,
+    total_score,
+    validate,
+)
 from domain.messages import MeasureAnswers
+from socialrx.settings import Settings
 
 
 def swemwbs(*answers: int) -> MeasureAnswers:
@@ -126,3 +136,67 @@ def test_fewer_ae_attendances_is_improvement() -> None:
         "outpatient_appointments": 0,
         "inpatient_stays": 0,
     }
+
+
+def test_swemwbs_conversion_middle_of_the_table() -> None:
+    # Raw 21 (all items 3) is the middle of 7-35; raw 28 is three quarters of the way.
+    assert total_score(swemwbs(3, 3, 3, 3, 3, 3, 3)) == 19.25
+    assert total_score(swemwbs(4, 4, 4, 4, 4, 4, 4)) == 25.03
+    assert total_score(swemwbs(1, 1, 1, 1, 1, 1, 2)) == 9.51
+
+
+def test_thresholds_are_configurable_and_default_to_the_cited_ones() -> None:
+    assert MeasureThresholds().thresholds == {
+        "swemwbs": 3.0,
+        "ons4": 1.0,
+        "ucla3": 1.0,
+        "wellbeing_star": 1.0,
+        "service_use": 1.0,
+    }
+    # Raw 14 -> 19 is 2.66 metric points: meaningful only with a lower local threshold.
+    before, after = swemwbs(2, 2, 2, 2, 2, 2, 2), swemwbs(3, 3, 3, 3, 3, 2, 2)
+    assert not change(before, after).meaningful
+    assert change(before, after, MeasureThresholds(thresholds={"swemwbs": 2.0})).meaningful
+    # An instrument missing from the configuration keeps its published threshold.
+    assert change(ucla(3, 3, 3), ucla(2, 3, 3), MeasureThresholds(thresholds={})).meaningful
+
+
+def test_worse_scores_are_negative_change_in_every_direction() -> None:
+    worse = change(swemwbs(4, 4, 4, 4, 4, 4, 4), swemwbs(3, 3, 3, 3, 3, 3, 3))
+    assert worse.total_improvement == pytest.approx(19.25 - 25.03)
+    assert not worse.meaningful and worse.improved_items == []
+    assert change(ons4(5, 5, 5, 2), ons4(5, 5, 5, 4)).item_improvement["anxiety"] == -2
+    assert change(ucla(1, 1, 1), ucla(3, 3, 3)).total_improvement == -6
+
+
+def test_partial_and_out_of_range_answers_name_the_item_for_every_instrument() -> None:
+    with pytest.raises(MeasureError, match="anxiety not answered"):
+        validate(MeasureAnswers(instrument="ons4", answers={"life_satisfaction": 3}))
+    with pytest.raises(MeasureError, match=r"ons4\.anxiety: 11 is outside 0-10"):
+        validate(ons4(5, 5, 5, 11))
+    with pytest.raises(MeasureError, match=r"ucla3\.left_out: 4 is outside 1-3"):
+        validate(ucla(1, 4, 1))
+    with pytest.raises(MeasureError, match="unknown item"):
+        validate(MeasureAnswers(instrument="ucla3", answers={"sad": 1}))
+    with pytest.raises(MeasureError, match="must use the same instrument"):
+        change(ucla(1, 1, 1), swemwbs(1, 1, 1, 1, 1, 1, 1))
+
+
+def test_api_rejects_a_partial_baseline_with_a_422_naming_the_item() -> None:
+    with pytest.raises(ValidationError, match="item7 not answered"):
+        AssessmentIn.model_validate(
+            {"need_codes": ["sp-arts"], "baseline": [swemwbs(3, 3, 3, 3, 3, 3).model_dump()]}
+        )
+
+
+def test_thresholds_and_small_numbers_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SOCIALRX_MEASURES__THRESHOLDS", '{"swemwbs": 2.0}')
+    monkeypatch.setenv("SOCIALRX_REPORTS__SMALL_NUMBERS", "10")
+    settings = Settings()
+    assert settings.measures.thresholds == {"swemwbs": 2.0}
+    assert settings.measures.for_instrument(INSTRUMENTS["swemwbs", "1"]) == 2.0
+    # Instruments not named keep their published threshold.
+    assert settings.measures.for_instrument(INSTRUMENTS["ucla3", "1"]) == 1.0
+    assert settings.reports.small_numbers == 10

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import catalogue.tables  # noqa: F401  (registers the directory tables)
 import domain.accounts
+import domain.report_tables
 import domain.tables  # noqa: F401  (registers the read-model tables)
 from socialrx.db import make_engine
 

@@ -1,0 +1,1 @@
+"""Commissioner reports over the read model: every query aggregates in SQL (GROUP BY)."""

@@ -1,0 +1,65 @@
+"""The filters every report takes: period, practice, link-worker team, organisation, category."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import ColumnElement, exists
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+
+from domain.messages import Code
+from domain.report_tables import ReferralMilestone
+from domain.tables import ServiceReferral
+
+
+class ReportFilter(BaseModel):
+    """Which referrals a report counts; the period is the date each referral was received."""
+
+    start: date | None = Field(default=None, description="Referred on or after this date.")
+    end: date | None = Field(default=None, description="Referred on or before this date.")
+    practice: Code | None = Field(default=None, description="GP practice ODS code.")
+    team: Code | None = Field(default=None, description="Link-worker team id.")
+    organisation: Code | None = Field(
+        default=None, description="Community organisation the referral was sent to."
+    )
+    category: Code | None = Field(
+        default=None, description="Taxonomy term among the referral's recorded needs."
+    )
+
+    @model_validator(mode="after")
+    def _period_in_order(self) -> "ReportFilter":
+        if self.start and self.end and self.end < self.start:
+            raise ValueError("end must not be before start")
+        return self
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """WHERE clauses on ``referral_milestone`` (joined by ``referral_id`` elsewhere)."""
+        m = ReferralMilestone
+        where: list[ColumnElement[bool]] = []
+        if self.start:
+            where.append(col(m.referred_at) >= datetime.combine(self.start, time(), UTC))
+        if self.end:
+            after = datetime.combine(self.end + timedelta(days=1), time(), UTC)
+            where.append(col(m.referred_at) < after)
+        if self.practice:
+            where.append(col(m.practice_ods) == self.practice)
+        if self.team:
+            where.append(col(m.team_id) == self.team)
+        if self.organisation:
+            # Its own alias: reports that also read service_referral (uptake, waits) would
+            # otherwise correlate the subquery to theirs and leave it with no FROM at all.
+            sent = aliased(ServiceReferral)
+            where.append(
+                exists()
+                .where(col(sent.referral_id) == col(m.referral_id))
+                .where(col(sent.organisation_id) == self.organisation)
+            )
+        if self.category:
+            # Codes are [A-Za-z0-9_.:-]; '_' is a LIKE wildcard, so escape it.
+            code = self.category.replace("_", r"\_")
+            where.append(col(m.need_codes).like(f"%,{code},%", escape="\\"))
+        return where
+
+    def as_params(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)

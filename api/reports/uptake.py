@@ -1,0 +1,92 @@
+"""Uptake: of the referrals sent to community services, how many people started, by
+service, by taxonomy category and by organisation."""
+
+from collections import defaultdict
+
+from pydantic import BaseModel, Field
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
+
+from api.reports.filters import ReportFilter
+from api.reports.small_numbers import Suppression
+from catalogue.tables import Attribute, Organization, Service, TaxonomyTerm
+from catalogue.taxonomy import SOCIAL_PRESCRIBING_TAXONOMY_ID
+from domain.enums import ServiceReferralStatus
+from domain.report_tables import ReferralMilestone as M
+from domain.tables import ServiceReferral as SR
+
+
+class UptakeRow(BaseModel):
+    id: str
+    name: str
+    sent: int | None
+    started: int | None
+    uptake_pct: float | None = Field(description="started / sent, in per cent.")
+
+
+class Uptake(BaseModel):
+    by_service: list[UptakeRow]
+    by_category: list[UptakeRow]
+    by_organisation: list[UptakeRow]
+
+
+def uptake(session: Session, filters: ReportFilter, small: Suppression) -> Uptake:
+    # One GROUP BY over the service referrals; services, categories and organisations are
+    # a few hundred rows at most, so they are rolled up from it here.
+    started = func.sum(case((col(SR.status) == ServiceReferralStatus.STARTED, 1), else_=0))
+    query = select(col(SR.service_id), col(SR.organisation_id), func.count(), started)
+    conditions = filters.conditions()
+    if conditions:
+        # Only a filter needs the referral's facts; unfiltered, the join would be wasted work.
+        query = query.join(M, col(SR.referral_id) == col(M.referral_id)).where(*conditions)
+    rows = session.execute(query.group_by(col(SR.service_id), col(SR.organisation_id))).all()
+    by_service: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_organisation: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for service, organisation, sent, took_up in rows:
+        for totals, key in ((by_service, service), (by_organisation, organisation)):
+            totals[key][0] += int(sent)
+            totals[key][1] += int(took_up or 0)
+    by_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for service, term in _categories(session, list(by_service)):
+        by_category[term][0] += by_service[service][0]
+        by_category[term][1] += by_service[service][1]
+    services = dict(session.exec(select(Service.id, Service.name)).all())
+    organisations = dict(session.exec(select(Organization.id, Organization.name)).all())
+    terms = dict(session.exec(select(TaxonomyTerm.id, TaxonomyTerm.name)).all())
+    return Uptake(
+        by_service=_rows(by_service, services, small),
+        by_category=_rows(by_category, terms, small),
+        by_organisation=_rows(by_organisation, organisations, small),
+    )
+
+
+def _categories(session: Session, service_ids: list[str]) -> list[tuple[str, str]]:
+    """(service, social prescribing term) pairs of these services."""
+    if not service_ids:
+        return []
+    pairs = session.exec(
+        select(Attribute.service_id, Attribute.taxonomy_term_id)
+        .join(TaxonomyTerm, col(TaxonomyTerm.id) == col(Attribute.taxonomy_term_id))
+        .where(col(TaxonomyTerm.taxonomy_id) == SOCIAL_PRESCRIBING_TAXONOMY_ID)
+        .where(col(Attribute.service_id).in_(service_ids))
+        .distinct()
+    ).all()
+    return [(service, term) for service, term in pairs if service and term]
+
+
+def _rows(
+    totals: dict[str, list[int]], names: dict[str, str], small: Suppression
+) -> list[UptakeRow]:
+    result = []
+    for key, (sent, started) in sorted(totals.items()):
+        shown_sent, shown_started = small.count(sent), small.count(started)
+        result.append(
+            UptakeRow(
+                id=key,
+                name=names.get(key, key),
+                sent=shown_sent,
+                started=shown_started,
+                uptake_pct=small.share(shown_started, shown_sent),
+            )
+        )
+    return result

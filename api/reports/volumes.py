@@ -1,0 +1,68 @@
+"""Volumes by practice, and caseload per link worker."""
+
+from pydantic import BaseModel, Field
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
+
+from api.reports.filters import ReportFilter
+from api.reports.small_numbers import Suppression
+from domain.report_tables import ReferralMilestone as M
+from domain.tables import LinkWorker, Practice
+
+
+class PracticeVolume(BaseModel):
+    practice_ods: str
+    practice_name: str
+    referred: int | None
+    completed_pct: float | None = Field(description="Of those referred, closed as completed.")
+
+
+class Caseload(BaseModel):
+    link_worker_id: str
+    link_worker_name: str
+    open: int | None = Field(description="Referrals not yet closed: the current caseload.")
+    total: int | None = Field(description="All referrals the link worker holds or held.")
+
+
+class Volumes(BaseModel):
+    by_practice: list[PracticeVolume]
+    caseload: list[Caseload]
+
+
+def volumes(session: Session, filters: ReportFilter, small: Suppression) -> Volumes:
+    completed = func.sum(case((col(M.closure_reason) == "completed", 1), else_=0))
+    practices = session.execute(
+        select(col(M.practice_ods), func.count(), completed)
+        .where(*filters.conditions())
+        .group_by(col(M.practice_ods))
+        .order_by(col(M.practice_ods))
+    ).all()
+    still_open = func.sum(case((col(M.closed_at).is_(None), 1), else_=0))
+    workers = session.execute(
+        select(col(M.link_worker_id), still_open, func.count())
+        .where(col(M.link_worker_id).is_not(None), *filters.conditions())
+        .group_by(col(M.link_worker_id))
+        .order_by(col(M.link_worker_id))
+    ).all()
+    practice_names = dict(session.exec(select(Practice.ods_code, Practice.name)).all())
+    worker_names = dict(session.exec(select(LinkWorker.id, LinkWorker.name)).all())
+    return Volumes(
+        by_practice=[
+            PracticeVolume(
+                practice_ods=ods,
+                practice_name=practice_names.get(ods, ods),
+                referred=small.count(referred),
+                completed_pct=small.share(small.count(int(done or 0)), small.count(referred)),
+            )
+            for ods, referred, done in practices
+        ],
+        caseload=[
+            Caseload(
+                link_worker_id=worker,
+                link_worker_name=worker_names.get(worker, worker),
+                open=small.count(int(open_now or 0)),
+                total=small.count(total),
+            )
+            for worker, open_now, total in workers
+        ],
+    )

@@ -1,0 +1,161 @@
+"""``socialrx bench reports``: every report over SMALL and LARGE synthetic referrals, on
+PostgreSQL and on SQLite; prints p50 and p95 per report and the LARGE/SMALL ratio.
+
+The data comes from ``socialrx seed --synthetic`` (the same generator), into a scratch
+database per backend: a throwaway PostgreSQL cluster unless ``--postgres-url`` names an empty
+database, and a temporary SQLite file. Reports run in-process, as the API runs them, with no
+filter (the whole service: the largest query).
+"""
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+RUNS = 7
+# Size -> report -> seconds per run.
+Timings = dict[int, dict[str, list[float]]]
+
+
+def reports(
+    small: Annotated[int, typer.Option(help="Referrals in the first round.")] = 100_000,
+    large: Annotated[int, typer.Option(help="Referrals in the second round.")] = 1_000_000,
+    runs: Annotated[int, typer.Option(help="Timed runs of each report per size.", min=1)] = RUNS,
+    backend: Annotated[
+        list[str] | None,
+        typer.Option(help="postgresql and/or sqlite (default: both)."),
+    ] = None,
+    postgres_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SOCIALRX_BENCH_POSTGRES_URL",
+            help="An empty scratch PostgreSQL database; without it a throwaway cluster is started.",
+        ),
+    ] = None,
+) -> None:
+    """Time every report over SMALL then LARGE synthetic referrals (target: each under 2 s
+    at 1M on PostgreSQL, growing no worse than linearly)."""
+    console = Console(width=110)
+    for name in backend or ["postgresql", "sqlite"]:
+        if name not in ("postgresql", "sqlite"):
+            raise typer.BadParameter(f"unknown backend {name!r}; use postgresql or sqlite")
+        with _database(name, postgres_url) as url:
+            timings = _bench(console, name, url, (small, large), runs)
+        _print(console, name, timings, small, large)
+    console.print(f"size ratio {large / small:.1f}: a report ratio at or below it grows no "
+                  "worse than linearly")  # fmt: skip
+
+
+def _database(name: str, postgres_url: str | None) -> AbstractContextManager[str]:
+    if name == "sqlite":
+        return _sqlite()
+    if postgres_url:
+        return nullcontext(postgres_url)
+    from socialrx.pg_cluster import throwaway_postgres
+
+    return throwaway_postgres()
+
+
+@contextmanager
+def _sqlite() -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as scratch:
+        yield f"sqlite:///{Path(scratch) / 'bench.db'}"
+
+
+def _report_runners() -> dict[str, Callable[..., Any]]:
+    from api.reports.funnel import closures, funnel
+    from api.reports.outcomes import outcomes
+    from api.reports.page import commissioner_page
+    from api.reports.tables import TABLES, TableName
+    from api.reports.uptake import uptake
+    from api.reports.volumes import volumes
+    from api.reports.waits import waits
+
+    return {
+        "funnel": funnel,
+        "closures": closures,
+        "outcomes": outcomes,
+        "waits": waits,
+        "uptake": uptake,
+        "volumes": volumes,
+        "outcomes.csv": lambda s, f, small: TABLES[TableName.OUTCOMES](s, f, small).to_csv(5),
+        "commissioner.html": commissioner_page,
+    }
+
+
+def _bench(console: Console, backend: str, url: str, sizes: tuple[int, int], runs: int) -> Timings:
+    from sqlalchemy import func, select, text
+    from sqlmodel import Session
+
+    from api.reports.filters import ReportFilter
+    from api.reports.small_numbers import Suppression
+    from domain.tables import Referral
+    from socialrx.db import make_engine, migrate
+    from socialrx.seed import load_demo_data
+    from socialrx.synthetic import seed_synthetic
+
+    migrate(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        if session.execute(select(func.count()).select_from(Referral)).scalar_one():
+            raise typer.BadParameter("the PostgreSQL database holds referrals; give an empty one")
+        load_demo_data(session)
+    timings: Timings = {}
+    seeded = 0
+    for size in sizes:
+        started = time.perf_counter()
+        seed_synthetic(engine, size - seeded, seed=size)
+        elapsed = time.perf_counter() - started
+        console.print(
+            f"{backend}: added {size - seeded:,} synthetic referrals in {elapsed:.0f} s "
+            f"({(size - seeded) / elapsed:,.0f}/s)"
+        )
+        seeded = size
+        with engine.begin() as connection:
+            # Fresh statistics, as autovacuum (PostgreSQL) or a routine ANALYZE would give.
+            connection.execute(text("ANALYZE"))
+        timings[size] = {}
+        with Session(engine) as session:
+            for name, run in _report_runners().items():
+                run(session, ReportFilter(), Suppression(5))  # warm the caches; not counted
+                times = []
+                for _ in range(runs):
+                    started = time.perf_counter()
+                    run(session, ReportFilter(), Suppression(5))
+                    times.append(time.perf_counter() - started)
+                timings[size][name] = times
+    engine.dispose()
+    return timings
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))]
+
+
+def _print(
+    console: Console, backend: str, timings: Timings, small: int,
+    large: int,
+) -> None:  # fmt: skip
+    table = Table(title=f"reports on {backend} (seconds; no filter)")
+    for column in ("report", f"p50 {small:,}", f"p95 {small:,}", f"p50 {large:,}",
+                   f"p95 {large:,}", "p50 ratio"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "report" else "right")
+    for name in timings[small]:
+        a, b = timings[small][name], timings[large][name]
+        table.add_row(
+            name,
+            f"{_percentile(a, 0.5):.3f}",
+            f"{_percentile(a, 0.95):.3f}",
+            f"{_percentile(b, 0.5):.3f}",
+            f"{_percentile(b, 0.95):.3f}",
+            f"{statistics.median(b) / statistics.median(a):.1f}",
+        )
+    console.print(table)
