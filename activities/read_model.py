@@ -1,6 +1,7 @@
 """Activities that project referral steps into the read model. Each is safe to run twice."""
 
 import logging
+import time
 from uuid import UUID
 
 from sqlalchemy import Engine, func
@@ -29,6 +30,8 @@ from domain.tables import (
 )
 
 log = logging.getLogger(__name__)
+INTAKE_POLL_SECONDS = 0.02
+INTAKE_PATIENCE_SECONDS = 2.0
 
 
 class ReadModelActivities:
@@ -49,6 +52,8 @@ class ReadModelActivities:
         The (referral, step) row in ``applied_step`` is written in the same transaction, so a
         retried step finds it and writes nothing again.
         """
+        if projection.rows_due_by is not None:
+            _await_intake_rows(self._engine, projection.referral_id)
         with Session(self._engine, expire_on_commit=False) as session:
             key = (projection.referral_id, projection.step_key)
             if session.get(AppliedStep, key) is None:
@@ -94,6 +99,20 @@ class ReadModelActivities:
                 chosen = referral.link_worker_id
             leads = [worker.id for worker, _ in workers if worker.is_team_lead]
             return Assignment(link_worker_id=chosen, team_lead_id=leads[0] if leads else chosen)
+
+
+def _await_intake_rows(engine: Engine, referral_id: UUID) -> None:
+    """Wait briefly for the rows the API commits just after starting the workflow.
+
+    They usually land within milliseconds; waiting here spares a failed attempt, a retry and
+    a logged failure for nearly every new referral. ``_apply`` still fails if they never come.
+    """
+    give_up = time.monotonic() + INTAKE_PATIENCE_SECONDS
+    while time.monotonic() < give_up:
+        with Session(engine) as session:
+            if session.get(Referral, referral_id) is not None:
+                return
+        time.sleep(INTAKE_POLL_SECONDS)
 
 
 def _apply(session: Session, projection: Projection, thresholds: MeasureThresholds) -> None:
