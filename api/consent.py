@@ -1,10 +1,18 @@
-"""The organisation's view of a referral to one of its services, trimmed by consent."""
+"""What consent lets a caller see of a referral: the organisation's view of a referral to one
+of its services, and the practice's view when only codes may go back to the GP."""
+
+from uuid import UUID
 
 from sqlmodel import Session
 
-from api.schemas import ServiceReferralForOrganisation
-from domain.consent import for_organisation
+from api.access import PRACTICE, Access
+from api.schemas import ReferralDetail, ServiceReferralForOrganisation
+from domain.consent import WITHHELD, codes_only_detail, for_organisation, outcome_details_for_gp
+from domain.enums import ActorKind, AssigneeKind
+from domain.messages import ReferralState
 from domain.tables import Consent, Person, Referral, ServiceReferral
+
+ORGANISATION_ACTOR = ActorKind.ORGANISATION.value
 
 
 def organisation_view(
@@ -23,3 +31,63 @@ def organisation_view(
         need_codes=referral.need_codes,
         **for_organisation(person, session.get(Consent, referral.id)),
     )
+
+
+# --- the practice's view ----------------------------------------------------------------
+#
+# A person may agree that only codes go back to their GP (``outcome_to_gp=codes_only``). The
+# practice then sees the status, the closure reason and the codes of its referral, in every
+# view it gets (``GET /referrals/{id}``, the state a step answers, the FHIR Task), but not
+# which services or organisations were involved, nor the measures. Link workers, who run the
+# referral, always see everything.
+
+
+def withholds_outcome_details(access: Access, referral_id: UUID) -> bool:
+    """Whether this caller is a practice that may see only the codes of this referral."""
+    if not access.principal.is_a(PRACTICE):
+        return False
+    return not outcome_details_for_gp(access.session.get(Consent, referral_id))
+
+
+def state_for(access: Access, state: ReferralState) -> ReferralState:
+    """The workflow's state, as this caller may see it."""
+    if not withholds_outcome_details(access, state.referral_id):
+        return state
+    return _codes_only_state(state)
+
+
+def detail_for(access: Access, detail: ReferralDetail) -> ReferralDetail:
+    """``GET /referrals/{id}``, as this caller may see it."""
+    if not withholds_outcome_details(access, detail.id):
+        return detail
+    service_referral_ids = {str(s.id) for s in detail.service_referrals}
+    tasks = [
+        # A link worker's task about a service referral (choose another service) stays, but
+        # not which service referral it was about.
+        task.model_copy(update={"subject_id": None})
+        if task.subject_id in service_referral_ids
+        else task
+        for task in detail.tasks
+        if task.assignee_kind != AssigneeKind.ORGANISATION
+    ]
+    timeline = [
+        entry.model_copy(
+            update={
+                "actor_id": WITHHELD if entry.actor_kind == ORGANISATION_ACTOR else entry.actor_id,
+                "detail": codes_only_detail(entry.detail),
+            }
+        )
+        for entry in detail.timeline
+    ]
+    return detail.model_copy(
+        update={
+            "state": _codes_only_state(detail.state) if detail.state is not None else None,
+            "tasks": tasks,
+            "service_referrals": [],
+            "timeline": timeline,
+        }
+    )
+
+
+def _codes_only_state(state: ReferralState) -> ReferralState:
+    return state.model_copy(update={"service_referrals": [], "suggested_service_ids": []})

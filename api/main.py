@@ -6,8 +6,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 from temporalio.client import Client
 
+from api.fhir.errors import http_error
 from api.routes import (
     audit,
     auth,
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.state.engine = engine_for(settings.resolved_database_url)
     app.state.temporal = temporal
     app.add_exception_handler(RequestValidationError, validation_error)
+    # FHIR paths answer every error as an OperationOutcome, a 401 from sign-in included.
+    app.add_exception_handler(HTTPException, http_error)
     for area in (
         auth,
         practices,

@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.fhir.errors import FhirError, fhir_error_response
+from api.fhir.errors import FhirError, fhir_error_response, is_fhir_path
 
 # Where a value came from is said by ``loc``; these prefixes add nothing to the field name.
 SOURCES = {"body", "query", "path", "header", "cookie"}
@@ -19,7 +19,7 @@ SOURCES = {"body", "query", "path", "header", "cookie"}
 
 async def validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    if request.url.path.startswith("/fhir/"):
+    if is_fhir_path(request.url.path):
         # FHIR routes answer every error as an OperationOutcome, as their schema says.
         return fhir_error_response(_as_fhir(error))
     detail = []

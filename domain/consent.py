@@ -38,3 +38,19 @@ def for_organisation(person: Person, consent: Consent | None) -> dict[str, Any]:
 def outcome_details_for_gp(consent: Consent | None) -> bool:
     """Whether the services taken up and the measures may go back to the GP, or only codes."""
     return sharing(consent)[1] == GpOutcomeSharing.DETAILS
+
+
+# What a step's timeline entry may still say when only codes go back to the GP: statuses,
+# closure reasons and the link worker's own steps. Anything else (the services connected or
+# suggested, which service referral a step was about, an organisation's reason code) names
+# the services and organisations involved, so it is left out; a key added later is left out
+# too until it is listed here.
+CODES_ONLY_TIMELINE_DETAIL = frozenset(
+    {"status", "closure_reason", "person_accepted", "checkpoint", "method", "reached", "from"}
+)
+WITHHELD = "withheld"
+"""Stands in for the id of an organisation the GP may not be told about."""
+
+
+def codes_only_detail(detail: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in detail.items() if key in CODES_ONLY_TIMELINE_DETAIL}

@@ -2,9 +2,11 @@
 
 from typing import Any
 
-from fastapi import status
+from fastapi import Request, Response, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException
 
 from api.fhir.systems import FHIR_JSON
 from api.refusal import Refused
@@ -30,8 +32,10 @@ FIELD_PATHS = {
 
 ISSUE_CODES = {
     status.HTTP_400_BAD_REQUEST: "structure",
+    status.HTTP_401_UNAUTHORIZED: "login",
     status.HTTP_403_FORBIDDEN: "forbidden",
     status.HTTP_404_NOT_FOUND: "not-found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "not-supported",
     status.HTTP_409_CONFLICT: "duplicate",
     status.HTTP_422_UNPROCESSABLE_CONTENT: "invalid",
     status.HTTP_503_SERVICE_UNAVAILABLE: "transient",
@@ -85,3 +89,21 @@ def fhir_error_response(error: FhirError) -> JSONResponse:
 
 def fhir_json(body: dict[str, Any], status_code: int = 200, **headers: str) -> JSONResponse:
     return JSONResponse(body, status_code=status_code, media_type=FHIR_JSON, headers=headers)
+
+
+def is_fhir_path(path: str) -> bool:
+    return path == "/fhir" or path.startswith("/fhir/")
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """Every HTTPException: on a FHIR path an OperationOutcome with the same status and headers
+    (a 401's ``WWW-Authenticate``, a 405's ``Allow``), whoever raised it (sign-in, routing,
+    access checks); elsewhere FastAPI's own ``{"detail": ...}``."""
+    assert isinstance(error, HTTPException)
+    if not is_fhir_path(request.url.path) or error.status_code < 400:
+        return await http_exception_handler(request, error)
+    # Details of HTTPExceptions name routes, fields and ids, never personal details.
+    diagnostics = error.detail if isinstance(error.detail, str) else str(error.detail)
+    response = fhir_error_response(FhirError.one(error.status_code, diagnostics))
+    response.headers.update(error.headers or {})
+    return response

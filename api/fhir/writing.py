@@ -72,7 +72,9 @@ def service_request(session: Session, referral: Referral) -> dict[str, Any]:
     return _checked(ServiceRequest, resource)
 
 
-def task(session: Session, referral: Referral) -> dict[str, Any]:
+def task(session: Session, referral: Referral, *, outcome_details: bool) -> dict[str, Any]:
+    """``outcome_details``: whether the caller may see which services the person took up
+    (not a practice whose patient agreed that only codes go back to the GP)."""
     person = session.get(Person, referral.id)
     assert person is not None, "a referral's person is written with it"
     status = task_status(referral)
@@ -109,13 +111,13 @@ def task(session: Session, referral: Referral) -> dict[str, Any]:
             "identifier": {"system": systems.LINK_WORKER, "value": referral.link_worker_id}
         }
     if status == "completed":
-        resource["output"] = _outputs(session, referral)
+        resource["output"] = _outputs(session, referral, outcome_details)
     return _checked(Task, resource)
 
 
-def _outputs(session: Session, referral: Referral) -> list[dict[str, Any]]:
-    """What the referral led to: the outcome code the GP record gets, and each service the
-    person took up."""
+def _outputs(session: Session, referral: Referral, details: bool) -> list[dict[str, Any]]:
+    """What the referral led to: the outcome code the GP record gets, and (with ``details``)
+    each service the person took up."""
     resulting = {
         "coding": [{"system": systems.SDOHCC_TEMPORARY_CODES, "code": systems.RESULTING_ACTIVITY}]
     }
@@ -126,6 +128,8 @@ def _outputs(session: Session, referral: Referral) -> list[dict[str, Any]]:
             "valueCodeableConcept": _snomed(snomed_code_for_closure(reason, True)),
         }
     ]
+    if not details:
+        return outputs
     taken_up = session.exec(
         select(ServiceReferral.service_id, Service.name)
         .join(Service, col(Service.id) == col(ServiceReferral.service_id), isouter=True)

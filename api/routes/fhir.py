@@ -5,13 +5,15 @@ error is an OperationOutcome with a 4xx status.
 """
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
 
 from api.access import Access, AccessDep
+from api.consent import withholds_outcome_details
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.fhir import writing
 from api.fhir.errors import FhirError, FhirResource, fhir_error_response, fhir_json
@@ -37,7 +39,7 @@ FHIR_BODY = {
 }
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": FhirResource, "description": "OperationOutcome"}
-    for code in (400, 403, 404, 409, 415, 422, 503)
+    for code in (400, 401, 403, 404, 409, 415, 422, 503)
 }
 
 
@@ -103,7 +105,7 @@ def read_task(resource_id: str, session: SessionDep, access: AccessDep) -> JSONR
         referral = _visible(access, "Task", resource_id)
     except FhirError as error:
         return fhir_error_response(error)
-    return fhir_json(writing.task(session, referral))
+    return fhir_json(_task(session, access, referral))
 
 
 @router.get(
@@ -128,7 +130,7 @@ def search_tasks(
             )
         )
     try:
-        tasks = [writing.task(session, _visible(access, "Task", resource_id))]
+        tasks = [_task(session, access, _visible(access, "Task", resource_id))]
     except FhirError:
         tasks = []  # a search that finds nothing, or nothing this caller may see
         access.log()  # the search is still a look at patient data, if an empty one
@@ -157,6 +159,13 @@ async def _json_body(request: Request) -> object:
     except (ValueError, UnicodeDecodeError):
         raise FhirError.one(status.HTTP_400_BAD_REQUEST, "the body is not valid JSON") from None
     return body
+
+
+def _task(session: Session, access: Access, referral: Referral) -> dict[str, Any]:
+    """The Task as this caller may see it: a practice whose patient agreed to codes only
+    gets the outcome code, not the services taken up."""
+    details = not withholds_outcome_details(access, referral.id)
+    return writing.task(session, referral, outcome_details=details)
 
 
 def _visible(access: Access, kind: str, resource_id: str) -> Referral:

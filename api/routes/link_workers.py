@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlmodel import Session, col, select
 
 from api.access import LINK_WORKER_TEAM, PRACTICE, AccessDep
+from api.consent import state_for
 from api.deps import SessionDep, TemporalDep
 from api.errors import invalid
 from api.routes.catalogue import GeocoderDep
@@ -258,7 +259,8 @@ async def withdraw_consent(
         Closure(actor=actor, reason=ClosureReason.CONSENT_WITHDRAWN),
     )
     _keep_note(session, referral_id, "consent_withdrawn", body.note, actor.id)
-    return state
+    # The practice may record it too, and sees what its patient's consent allows.
+    return state_for(access, state)
 
 
 @router.post(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
 
 from api.access import PRACTICE, AccessDep
+from api.consent import state_for
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.idempotency import IdempotencyKey, StoredResponse, fingerprint, once
 from api.intake import submit
@@ -63,10 +64,11 @@ async def cancel_referral(
     referral_id: UUID, session: SessionDep, temporal: TemporalDep, access: AccessDep
 ) -> ReferralState:
     access.actionable_referral_or_404(referral_id, PRACTICE, to="cancel a referral")
-    return await run_step(
+    state = await run_step(
         temporal,
         session,
         referral_id,
         ReferralUpdate.CLOSE,
         Closure(actor=access.principal.actor, reason=ClosureReason.CANCELLED_BY_REFERRER),
     )
+    return state_for(access, state)

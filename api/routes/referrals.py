@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from sqlmodel import col, select
 
 from api.access import AccessDep
+from api.consent import detail_for
 from api.deps import SessionDep, TemporalDep
 from api.schemas import (
     PersonOut,
@@ -44,7 +45,7 @@ async def get_referral(
         .where(AuditEvent.referral_id == referral_id)
         .order_by(col(AuditEvent.at), col(AuditEvent.id))
     ).all()
-    return ReferralDetail(
+    detail = ReferralDetail(
         **{name: getattr(referral, name) for name in ReferralSummary.model_fields},
         person=PersonOut.model_validate(person, from_attributes=True),
         state=await current_state(temporal, referral_id),
@@ -54,3 +55,5 @@ async def get_referral(
         ],
         timeline=[TimelineEntry.model_validate(e, from_attributes=True) for e in timeline],
     )
+    # A practice whose patient agreed to codes only does not see the services involved.
+    return detail_for(access, detail)

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from api.main import create_app
 from domain.accounts import AccessLog
 from socialrx.settings import Settings
-from tests.referrals.driver import LINK_WORKER, PRACTICE, Driver
+from tests.referrals.driver import LINK_WORKER, OTHER_PRACTICE, PRACTICE, Driver
 
 ORGANISATION = "organisation:org-millbrook-leisure-trust"
 COMMISSIONER = "commissioner:millbrook-icb"
@@ -74,6 +74,45 @@ async def test_reads_and_writes_of_a_referral_are_logged_with_who_and_what(
             "organisation",
             "org-millbrook-leisure-trust",
         )
+
+
+async def test_fhir_reads_and_the_organisations_view_are_logged(driver: Driver) -> None:
+    referral_id = await driver.submit()
+    await driver.contact(referral_id)
+    await driver.assess(referral_id)
+    (walks,) = await driver.connect(referral_id, "svc-health-walks")
+    before = len(logged(driver, referral_id))
+
+    await driver.get(f"/fhir/ServiceRequest/{referral_id}", actor=PRACTICE)
+    await driver.get(f"/fhir/Task/{referral_id}", actor=PRACTICE)
+    await driver.get(f"/fhir/Task?based-on=ServiceRequest/{referral_id}", actor=PRACTICE)
+    await driver.get(f"/fhir/Task/{referral_id}", actor=LINK_WORKER)
+    await driver.get(f"/service-referrals/{walks}", actor=ORGANISATION)
+
+    assert logged(driver, referral_id)[before:] == [
+        ("practice-A81001", "GET /fhir/ServiceRequest/{resource_id}"),
+        ("practice-A81001", "GET /fhir/Task/{resource_id}"),
+        ("practice-A81001", "GET /fhir/Task"),
+        ("link_worker-lw-amira", "GET /fhir/Task/{resource_id}"),
+        (
+            "organisation-org-millbrook-leisure-trust",
+            "GET /service-referrals/{service_referral_id}",
+        ),
+    ]
+
+    # Another practice finds nothing, and its empty search is logged against no referral.
+    found = await driver.get(
+        f"/fhir/Task?based-on=ServiceRequest/{referral_id}", actor=OTHER_PRACTICE
+    )
+    assert found["total"] == 0
+    await driver.get(f"/fhir/Task/{referral_id}", actor=OTHER_PRACTICE, expect=404)
+    await driver.get(f"/service-referrals/{walks}", actor=PRACTICE, expect=404)
+    assert len(logged(driver, referral_id)) == before + 5
+    with Session(driver.engine) as session:
+        searches = session.exec(
+            select(AccessLog).where(AccessLog.subject == "practice-A81002")
+        ).all()
+        assert [(row.action, row.referral_id) for row in searches] == [("GET /fhir/Task", None)]
 
 
 async def test_refused_callers_leave_no_read_behind(driver: Driver) -> None:

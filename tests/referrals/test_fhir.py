@@ -8,6 +8,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from api.fhir import systems
+from api.main import create_app
+from socialrx.settings import Settings
 from tests.referrals.driver import (
     LINK_WORKER,
     OTHER_PRACTICE,
@@ -178,6 +180,47 @@ async def test_duplicate_and_unknown_answer_operation_outcomes(driver: Driver) -
     practice = await driver.headers_for(PRACTICE)
     outcome = outcome_of(await driver.http.get("/fhir/Task", headers=practice), 422)
     assert outcome["issue"][0]["expression"] == ["based-on"]
+
+
+async def test_refusals_from_sign_in_and_routing_are_operation_outcomes_too(
+    driver: Driver, settings: Settings
+) -> None:
+    referral_id = await driver.submit()
+    task = f"/fhir/Task/{referral_id}"
+    # No sign-in, an unknown token, an unknown key: 401, saying how to sign in.
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"X-API-Key": "srx_unknown"}):
+        for response in (
+            await driver.http.get(task, headers=headers),
+            await driver.http.get(
+                f"/fhir/Task?based-on=ServiceRequest/{referral_id}", headers=headers
+            ),
+            await driver.http.post(
+                "/fhir/ServiceRequest", json=contained(person()), headers=FHIR_HEADERS | headers
+            ),
+        ):
+            outcome = outcome_of(response, 401)
+            assert response.headers["www-authenticate"] == "Bearer"
+            (issue,) = outcome["issue"]
+            assert issue["code"] == "login"
+            assert "/auth/token" in issue["diagnostics"]
+            assert "detail" not in outcome
+    practice = await driver.headers_for(PRACTICE)
+    # A resource type or an interaction the server does not have.
+    outcome = outcome_of(await driver.http.get("/fhir/Patient/1", headers=practice), 404)
+    assert outcome["issue"][0]["code"] == "not-found"
+    not_allowed = await driver.http.delete(task, headers=practice)
+    outcome = outcome_of(not_allowed, 405)
+    assert outcome["issue"][0]["code"] == "not-supported"
+    assert not_allowed.headers["allow"] == "GET"
+    # The JSON API keeps its own shape.
+    plain = await driver.http.get(f"/referrals/{referral_id}")
+    assert plain.status_code == 401 and "/auth/token" in plain.json()["detail"]
+    assert plain.headers["www-authenticate"] == "Bearer"
+    # And the OpenAPI document says so.
+    paths = create_app(settings).openapi()["paths"]
+    fhir = [op for path, ops in paths.items() if path.startswith("/fhir/") for op in ops.values()]
+    assert len(fhir) == 4
+    assert all(op["responses"]["401"]["description"] == "OperationOutcome" for op in fhir)
 
 
 async def test_task_follows_the_referral_to_completion(driver: Driver) -> None:
