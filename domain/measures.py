@@ -42,6 +42,7 @@ class Instrument:
     direction: Direction
     meaningful_change: float
     threshold_source: str
+    """Where the default threshold comes from, or that none is published and why this one."""
     summed: bool = False
     item_directions: dict[str, Direction] = field(default_factory=dict)
 
@@ -75,9 +76,13 @@ INSTRUMENTS: dict[tuple[str, str], Instrument] = {
             maximum=10,
             direction=Direction.HIGHER_IS_BETTER,
             item_directions={"anxiety": Direction.LOWER_IS_BETTER},
-            # One point on an 11-point item: the smallest step a person can report.
+            # We know of no published minimal important change for an individual's ONS4
+            # item. The default is one point on the 0-10 item, the smallest step a person
+            # can report; a change is meaningful if any item moves that far the better way.
+            # Configurable: SOCIALRX_MEASURES__THRESHOLDS='{"ons4": 2.0}'.
             meaningful_change=1.0,
-            threshold_source="ONS personal well-being user guidance (one-point step)",
+            threshold_source="None published; default: one point, the smallest step an "
+            "item can show (configurable)",
         ),
         Instrument(
             code="ucla3",
@@ -88,8 +93,13 @@ INSTRUMENTS: dict[tuple[str, str], Instrument] = {
             maximum=3,
             direction=Direction.LOWER_IS_BETTER,
             summed=True,
+            # The scale is Hughes ME et al. (2004), Res Aging 26(6); that paper gives no
+            # minimal important change, and we know of no source that does for the 3-item
+            # total. The default is one point on the 3-9 total, the smallest step it can show.
+            # Configurable: SOCIALRX_MEASURES__THRESHOLDS='{"ucla3": 2.0}'.
             meaningful_change=1.0,
-            threshold_source="Hughes ME et al. (2004), Res Aging 26(6); one step on the total",
+            threshold_source="None published; default: one point on the 3-9 total, the "
+            "smallest step it can show (configurable). Scale: Hughes ME et al. (2004)",
         ),
         Instrument(
             code="wellbeing_star",
@@ -125,8 +135,14 @@ INSTRUMENTS: dict[tuple[str, str], Instrument] = {
             minimum=0,
             maximum=365,
             direction=Direction.LOWER_IS_BETTER,
+            # Counts of NHS contacts, not a validated scale: there is no published minimal
+            # important change. The default is one fewer contact of some kind in the
+            # period, the smallest step a count can show (it is the item, not the total of
+            # contacts, that must fall that far). Reports give the contacts' percentage
+            # change rather than this. Configurable: SOCIALRX_MEASURES__THRESHOLDS.
             meaningful_change=1.0,
-            threshold_source="Local choice: one fewer contact in the period",
+            threshold_source="None published; default: one fewer contact of some kind, the "
+            "smallest step a count can show (configurable)",
         ),
     )
 }
@@ -135,7 +151,10 @@ INSTRUMENTS: dict[tuple[str, str], Instrument] = {
 class MeasureThresholds(BaseModel):
     """Meaningful-change thresholds per instrument code, in the instrument's own units.
 
-    The defaults are the published ones cited on each instrument above; a service may set
+    The defaults are those on each instrument above, with their sources: published for
+    SWEMWBS (Shah et al. 2018) and, as a convention rather than a measured minimal change,
+    for the Well-being Star areas (Rotherham); for ONS4, UCLA-3 and service use nothing is
+    published, so the default is the smallest step the scale can show. A service may set
     its own (``SOCIALRX_MEASURES__THRESHOLDS='{"swemwbs": 2.0}'``), e.g. the lower end of
     Shah et al.'s 1-3 point range.
     """

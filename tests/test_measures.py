@@ -145,7 +145,7 @@ def test_swemwbs_conversion_middle_of_the_table() -> None:
     assert total_score(swemwbs(1, 1, 1, 1, 1, 1, 2)) == 9.51
 
 
-def test_thresholds_are_configurable_and_default_to_the_cited_ones() -> None:
+def test_thresholds_are_configurable_and_default_to_the_documented_ones() -> None:
     assert MeasureThresholds().thresholds == {
         "swemwbs": 3.0,
         "ons4": 1.0,
@@ -157,8 +157,42 @@ def test_thresholds_are_configurable_and_default_to_the_cited_ones() -> None:
     before, after = swemwbs(2, 2, 2, 2, 2, 2, 2), swemwbs(3, 3, 3, 3, 3, 2, 2)
     assert not change(before, after).meaningful
     assert change(before, after, MeasureThresholds(thresholds={"swemwbs": 2.0})).meaningful
-    # An instrument missing from the configuration keeps its published threshold.
+    # An instrument missing from the configuration keeps its default threshold.
     assert change(ucla(3, 3, 3), ucla(2, 3, 3), MeasureThresholds(thresholds={})).meaningful
+
+
+def use(gp: int, ae: int) -> MeasureAnswers:
+    return MeasureAnswers(instrument="service_use", answers={
+        "gp_consultations": gp, "ae_attendances": ae,
+        "outpatient_appointments": 0, "inpatient_stays": 0,
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("before", "one_step", "no_step"),
+    [
+        # ONS4: one point on one item, the better way (for anxiety, down).
+        (ons4(5, 5, 5, 5), ons4(5, 5, 5, 4), ons4(5, 5, 5, 6)),
+        # UCLA-3: one point off the 3-9 total.
+        (ucla(2, 2, 2), ucla(2, 1, 2), ucla(2, 2, 2)),
+        # Service use: one fewer contact of one kind.
+        (use(3, 1), use(3, 0), use(3, 1)),
+    ],
+)
+def test_with_no_published_threshold_the_smallest_step_is_meaningful(
+    before: MeasureAnswers, one_step: MeasureAnswers, no_step: MeasureAnswers
+) -> None:
+    assert change(before, one_step).meaningful
+    assert not change(before, no_step).meaningful
+
+
+def test_every_threshold_names_its_source_or_says_none_is_published() -> None:
+    sources = {code: i.threshold_source for (code, _), i in INSTRUMENTS.items()}
+    assert sources["swemwbs"].startswith("Shah N et al. (2018)")
+    assert sources["wellbeing_star"].startswith("Dayson & Bashir (2014)")
+    for code in ("ons4", "ucla3", "service_use"):
+        assert sources[code].startswith("None published; default: ")
+        assert "smallest step" in sources[code] and "(configurable)" in sources[code]
 
 
 def test_worse_scores_are_negative_change_in_every_direction() -> None:
@@ -197,6 +231,6 @@ def test_thresholds_and_small_numbers_come_from_the_environment(
     settings = Settings()
     assert settings.measures.thresholds == {"swemwbs": 2.0}
     assert settings.measures.for_instrument(INSTRUMENTS["swemwbs", "1"]) == 2.0
-    # Instruments not named keep their published threshold.
+    # Instruments not named keep their default threshold.
     assert settings.measures.for_instrument(INSTRUMENTS["ucla3", "1"]) == 1.0
     assert settings.reports.small_numbers == 10

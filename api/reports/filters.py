@@ -21,7 +21,9 @@ class ReportFilter(BaseModel):
     practice: Code | None = Field(default=None, description="GP practice ODS code.")
     team: Code | None = Field(default=None, description="Link-worker team id.")
     organisation: Code | None = Field(
-        default=None, description="Community organisation the referral was sent to."
+        default=None,
+        description="Community organisation the referral was sent to; uptake and "
+        "organisation response times count that organisation's service referrals only.",
     )
     category: Code | None = Field(
         default=None, description="Taxonomy term among the referral's recorded needs."
@@ -33,8 +35,9 @@ class ReportFilter(BaseModel):
             raise ValueError("end must not be before start")
         return self
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        """WHERE clauses on ``referral_milestone`` (joined by ``referral_id`` elsewhere)."""
+    def conditions(self, *, organisation: bool = True) -> list[ColumnElement[bool]]:
+        """WHERE clauses on ``referral_milestone`` (joined by ``referral_id`` elsewhere);
+        without the organisation's when ``organisation`` is false."""
         m = ReferralMilestone
         where: list[ColumnElement[bool]] = []
         if self.start:
@@ -46,9 +49,10 @@ class ReportFilter(BaseModel):
             where.append(col(m.practice_ods) == self.practice)
         if self.team:
             where.append(col(m.team_id) == self.team)
-        if self.organisation:
-            # Its own alias: reports that also read service_referral (uptake, waits) would
-            # otherwise correlate the subquery to theirs and leave it with no FROM at all.
+        if self.organisation and organisation:
+            # Its own alias: a report that also reads service_referral would otherwise
+            # correlate the subquery to its own and leave it with no FROM at all. (Uptake
+            # and waits, which count service referrals, use service_referral_conditions.)
             sent = aliased(ServiceReferral)
             where.append(
                 exists()
@@ -60,6 +64,20 @@ class ReportFilter(BaseModel):
             code = self.category.replace("_", r"\_")
             where.append(col(m.need_codes).like(f"%,{code},%", escape="\\"))
         return where
+
+    def service_referral_conditions(
+        self,
+    ) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+        """For reports that count service referrals (uptake, organisation response times):
+        WHERE clauses on ``service_referral`` and on ``referral_milestone`` (join it only if
+        there are any).
+
+        The organisation filter picks that organisation's own service referrals: a
+        referral also sent elsewhere must not bring its other organisations' figures in.
+        """
+        sent = ServiceReferral
+        on_sent = [col(sent.organisation_id) == self.organisation] if self.organisation else []
+        return on_sent, self.conditions(organisation=False)
 
     def as_params(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)

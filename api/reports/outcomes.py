@@ -64,7 +64,10 @@ class ServiceUseChange(BaseModel):
     people: int | None
     contacts_before: int | None
     contacts_after: int | None
-    change_pct: float | None = Field(description="(after - before) / before; negative is fewer.")
+    change_pct: float | None = Field(
+        description="(after - before) / before; negative is fewer. Null when either count is "
+        "suppressed, and so are the items' mean changes, which add up to the difference."
+    )
     items: list[ItemChange]
 
 
@@ -180,7 +183,11 @@ def _mean_change(totals: dict[str, Any] | None, small: Suppression) -> MeanChang
 
 
 def _item_changes(
-    totals: dict[str, Any] | None, small: Suppression, items: tuple[str, ...]
+    totals: dict[str, Any] | None,
+    small: Suppression,
+    items: tuple[str, ...],
+    *,
+    means: bool = True,
 ) -> list[ItemChange]:
     totals = totals or {}
     n = int(totals.get("people", 0))
@@ -189,7 +196,7 @@ def _item_changes(
         ItemChange(
             item=item,
             people=small.count(n),
-            mean_change=round(float(totals[f"sum:{item}"]) / n, 2) if shown else None,
+            mean_change=round(float(totals[f"sum:{item}"]) / n, 2) if shown and means else None,
             improved_pct=small.share(small.count(int(totals[f"up:{item}"])), n) if shown else None,
         )
         for item in items
@@ -200,10 +207,16 @@ def _service_use(totals: dict[str, Any] | None, small: Suppression) -> ServiceUs
     n = int((totals or {}).get("people", 0))
     before, after = (int((totals or {}).get(key, 0)) for key in ("before", "after"))
     shown = small.enough(n)
+    contacts_before = small.count(before) if shown else None
+    contacts_after = small.count(after) if shown else None
+    both_shown = contacts_before is not None and contacts_after is not None
     return ServiceUseChange(
         people=small.count(n),
-        contacts_before=small.count(before) if shown else None,
-        contacts_after=small.count(after) if shown else None,
-        change_pct=round(100.0 * (after - before) / before, 1) if shown and before else None,
-        items=_item_changes(totals, small, SERVICE_USE_ITEMS),
+        contacts_before=contacts_before,
+        contacts_after=contacts_after,
+        # From the shown counts only: a change from a suppressed count would give it away.
+        change_pct=small.change(contacts_before, contacts_after),
+        # The items' mean changes add up to (before - after) / people, so with one of the
+        # two counts suppressed they would give it away too.
+        items=_item_changes(totals, small, SERVICE_USE_ITEMS, means=both_shown),
     )

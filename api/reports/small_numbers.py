@@ -1,7 +1,7 @@
 """Small-number suppression: counts below the threshold never leave the service.
 
-A suppressed count is ``None``; a share or mean is only computed from counts that were
-shown, so nothing suppressed can be worked back out of a percentage.
+A suppressed count is ``None``; a share, a change or a mean is only computed from counts
+that were shown, so nothing suppressed can be worked back out of a percentage.
 """
 
 from dataclasses import dataclass
@@ -24,6 +24,14 @@ class Suppression:
             return None
         assert part is not None
         return round(100.0 * part / whole, 1)
+
+    def change(self, before: int | None, after: int | None) -> float | None:
+        """``(after - before) / before`` as a percentage, from shown counts only: with
+        ``before`` shown, a change from a hidden ``after`` would give ``after`` away."""
+        if self.count(before) is None or self.count(after) is None or not before:
+            return None
+        assert after is not None
+        return round(100.0 * (after - before) / before, 1)
 
     def enough(self, n: int) -> bool:
         """Whether a figure (a mean, a percentile) over ``n`` people may be shown."""

@@ -34,8 +34,9 @@ def uptake(session: Session, filters: ReportFilter, small: Suppression) -> Uptak
     # One GROUP BY over the service referrals; services, categories and organisations are
     # a few hundred rows at most, so they are rolled up from it here.
     started = func.sum(case((col(SR.status) == ServiceReferralStatus.STARTED, 1), else_=0))
+    on_sent, conditions = filters.service_referral_conditions()
     query = select(col(SR.service_id), col(SR.organisation_id), func.count(), started)
-    conditions = filters.conditions()
+    query = query.where(*on_sent)
     if conditions:
         # Only a filter needs the referral's facts; unfiltered, the join would be wasted work.
         query = query.join(M, col(SR.referral_id) == col(M.referral_id)).where(*conditions)

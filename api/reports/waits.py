@@ -40,12 +40,12 @@ def waits(session: Session, filters: ReportFilter, small: Suppression) -> Waits:
     first = percentiles(
         session, days_between(col(M.first_attempt_at), col(M.referred_at)), filters.conditions()
     )
-    conditions = filters.conditions()
+    on_sent, conditions = filters.service_referral_conditions()
     by_organisation = percentiles(
         session,
         days_between(col(SR.responded_at), col(SR.sent_at)),
         # An auto-declined referral was never answered: it is not a response time.
-        [col(SR.status) != ServiceReferralStatus.AUTO_DECLINED, *conditions],
+        [col(SR.status) != ServiceReferralStatus.AUTO_DECLINED, *on_sent, *conditions],
         group=col(SR.organisation_id),
         # Only a filter needs the referral's facts.
         from_=join(SR, M, col(SR.referral_id) == col(M.referral_id)) if conditions else SR,

@@ -1,10 +1,13 @@
 """The API over a database holding the small known service (see known_data.py).
 
 Report tests only read, so each module loads the service once rather than once per test.
+A module may load another small service by overriding ``known_service`` (test_filters.py).
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,7 +17,7 @@ from sqlmodel import Session
 from api.credentials import add_user
 from api.main import create_app
 from socialrx.db import engine_for
-from socialrx.settings import Settings
+from socialrx.settings import ReportSettings, Settings
 from tests.conftest import empty_all_tables
 from tests.referrals.driver import ROLES, TEST_PASSWORD
 from tests.reports.known_data import load_known_service
@@ -49,23 +52,39 @@ async def signed_in_as(api: httpx.AsyncClient, caller: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-@pytest.fixture(scope="module")
-def known_service(database_url: str) -> Engine:
+def load_service(database_url: str, load: Callable[[Session], None]) -> Engine:
+    """An emptied database holding what ``load`` adds, and the callers' accounts."""
     engine = engine_for(database_url)
     empty_all_tables(engine)
     with Session(engine) as session:
-        load_known_service(session)
+        load(session)
         add_accounts(session)
     return engine
+
+
+@pytest.fixture(scope="module")
+def known_service(database_url: str) -> Engine:
+    return load_service(database_url, load_known_service)
+
+
+@asynccontextmanager
+async def report_api(
+    database_url: str, var_dir: Path, **reports: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API with these report settings (e.g. ``small_numbers=3``)."""
+    settings = Settings(
+        database_url=database_url, var_dir=var_dir, reports=ReportSettings(**reports)
+    )
+    # No Temporal: reports read the database only (the lifespan that connects is not run).
+    app = create_app(settings, temporal=None)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://socialrx.test") as http:
+        yield http
 
 
 @pytest.fixture
 async def api(
     known_service: Engine, database_url: str, tmp_path: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(database_url=database_url, var_dir=tmp_path / "var")
-    # No Temporal: reports read the database only (the lifespan that connects is not run).
-    app = create_app(settings, temporal=None)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://socialrx.test") as http:
+    async with report_api(database_url, tmp_path / "var") as http:
         yield http

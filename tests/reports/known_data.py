@@ -10,6 +10,9 @@ Practice X99001 of team elsewhere-pcn, 1 open referral on 10 January 2026.
 Outcomes of the 5 followed up (most recent checkpoint):
   Well-being Star: 4 improved in some area (money: all 4, lifestyle: 2 of them), 1 did not.
   SWEMWBS metric change 1, 2, 3, 4, 5 (meaningful at >= 3: 3 people).
+  Service use: each had 3 GP consultations and 1 A&E attendance before (20 contacts in all);
+  after, GP 1, 1, 1, 0, 0 and A&E 0, 0, 0, 0, 1 (4 contacts): -80%. GP fell for all 5 (by
+  2, 2, 2, 3, 3: mean 2.4), A&E for 4 (mean 0.8); outpatient and inpatient stayed at 0.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -18,8 +21,11 @@ from uuid import UUID, uuid4
 
 from sqlmodel import Session
 
+from activities.report_facts import change_row
 from catalogue.demo import load_demo_directory
 from domain.enums import ClosureReason, ReferralStatus, ServiceReferralStatus
+from domain.measures import DEFAULT_THRESHOLDS
+from domain.messages import MeasureAnswers
 from domain.report_tables import OutcomeChange, ReferralMilestone
 from domain.tables import LinkWorker, LinkWorkerTeam, Practice, Referral, ServiceReferral
 from socialrx.demo import load_demo_people
@@ -36,6 +42,8 @@ PATHS = (
     + [(ClosureReason.COMPLETED, 5)] * 5
 )
 STAGES = ("contacted_at", "assessed_at", "connected_at", "took_up_at", "followed_up_at")
+# (GP consultations, A&E attendances) after, for the five followed up; 3 and 1 before.
+SERVICE_USE_AFTER = ((1, 0), (1, 0), (1, 0), (0, 0), (0, 1))
 
 
 def referral(
@@ -62,7 +70,21 @@ def change(referral_id: UUID, instrument: str, **fields: Any) -> OutcomeChange:
                          has_baseline=True, recorded_at=MARCH, **fields)  # fmt: skip
 
 
-def load_known_service(session: Session) -> None:
+def service_use(gp: int, ae: int) -> MeasureAnswers:
+    return MeasureAnswers(instrument="service_use", answers={
+        "gp_consultations": gp, "ae_attendances": ae,
+        "outpatient_appointments": 0, "inpatient_stays": 0,
+    })  # fmt: skip
+
+
+def service_use_change(referral_id: UUID, after: tuple[int, int]) -> OutcomeChange:
+    """Stored as the workflow stores it: totals are the contacts before and after."""
+    return change_row(referral_id, "follow_up_2", service_use(3, 1), service_use(*after),
+                      MARCH, DEFAULT_THRESHOLDS)  # fmt: skip
+
+
+def load_demo_and_elsewhere(session: Session) -> None:
+    """The demo people and directory, and team elsewhere-pcn: practice X99001, lw-elsewhere."""
     load_demo_people(session)
     load_demo_directory(session)
     session.add(LinkWorkerTeam(id="elsewhere-pcn", name="Elsewhere"))
@@ -70,6 +92,10 @@ def load_known_service(session: Session) -> None:
     session.add(Practice(ods_code="X99001", name="Elsewhere Surgery", team_id="elsewhere-pcn"))
     session.add(LinkWorker(id="lw-elsewhere", name="Dee Elsewhere", team_id="elsewhere-pcn"))
     session.flush()
+
+
+def load_known_service(session: Session) -> None:
+    load_demo_and_elsewhere(session)
     completed = 0
     for number, (closure, depth) in enumerate(PATHS, start=1):
         m = referral(session, "A81001", "millbrook-pcn", JANUARY, ",sp-arts,", "lw-amira")
@@ -96,6 +122,7 @@ def load_known_service(session: Session) -> None:
                                item_improvement=areas))  # fmt: skip
             session.add(change(m.referral_id, "swemwbs", total_improvement=float(completed),
                                meaningful=completed >= 3))  # fmt: skip
+            session.add(service_use_change(m.referral_id, SERVICE_USE_AFTER[completed - 1]))
     for _ in range(3):
         referral(session, "A81002", "millbrook-pcn", MARCH, ",sp-money,", "lw-ben")
     referral(session, "X99001", "elsewhere-pcn", JANUARY, ",sp-arts,", "lw-elsewhere")

@@ -68,6 +68,10 @@ async def test_csv_is_always_suppressed_and_says_so(api: httpx.AsyncClient) -> N
         "3.0", "1.04", "4.96"
     )  # fmt: skip
     assert outcomes["positive_change", "any_area"]["count"] == "<5"
+    # 4 contacts after, of 20 before: neither the 4 nor the -80% that gives it away.
+    contacts = outcomes["service_use", "all_contacts"]
+    assert (contacts["people"], contacts["count"], contacts["pct"]) == ("5", "<5", "")
+    assert outcomes["service_use", "gp_consultations"]["mean_change"] == ""
     practices = {row["practice_ods"]: row for row in await csv_rows(api, "practices")}
     assert practices["A81002"]["referred"] == "<5"
 
