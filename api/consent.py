@@ -1,12 +1,17 @@
-"""What consent lets a caller see of a referral: the organisation's view of a referral to one
-of its services, and the practice's view when only codes may go back to the GP."""
+"""What consent lets a caller see of a referral: the organisation's views of a referral to one
+of its services (and of the state its own steps answer with), and the practice's view when
+only codes may go back to the GP."""
 
 from uuid import UUID
 
 from sqlmodel import Session
 
 from api.access import PRACTICE, Access
-from api.schemas import ReferralDetail, ServiceReferralForOrganisation
+from api.schemas import (
+    ReferralDetail,
+    ReferralStateForOrganisation,
+    ServiceReferralForOrganisation,
+)
 from domain.consent import WITHHELD, codes_only_detail, for_organisation, outcome_details_for_gp
 from domain.enums import ActorKind, AssigneeKind
 from domain.messages import ReferralState
@@ -30,6 +35,29 @@ def organisation_view(
         respond_by=service_referral.respond_by,
         need_codes=referral.need_codes,
         **for_organisation(person, session.get(Consent, referral.id)),
+    )
+
+
+def state_for_organisation(access: Access, state: ReferralState) -> ReferralStateForOrganisation:
+    """The state an organisation's own step answers with: the minimum it needs.
+
+    Its own service referrals only (the person may have been referred to other organisations
+    too, which it must not learn), and none of the link worker's work: no contact attempts,
+    no services suggested, no link worker or team lead, no first-contact deadline. The need
+    codes are there as in ``GET /service-referrals/{id}`` and the message the organisation
+    was sent: codes, under either consent; the GP's reason in words is never in the state.
+    """
+    organisation_id = access.principal.organisation_id
+    return ReferralStateForOrganisation(
+        referral_id=state.referral_id,
+        status=state.status,
+        closure_reason=state.closure_reason,
+        need_codes=state.need_codes,
+        service_referrals=[
+            s for s in state.service_referrals if s.organisation_id == organisation_id
+        ],
+        first_uptake_at=state.first_uptake_at,
+        checkpoints=state.checkpoints,
     )
 
 

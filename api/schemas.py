@@ -21,7 +21,13 @@ from domain.enums import (
     TaskStatus,
 )
 from domain.measures import validate as validate_measure
-from domain.messages import Code, MeasureAnswers, ReferralState
+from domain.messages import (
+    CheckpointState,
+    Code,
+    MeasureAnswers,
+    ReferralState,
+    ServiceReferralState,
+)
 
 # The UK postcode shape (outward code, optional space, inward code), without the rarities
 # of BFPO and overseas territories.
@@ -134,6 +140,27 @@ class ServiceReferralForOrganisation(BaseModel):
     person: ContactDetails
     reason: str | None = Field(description="Null unless the person agreed to share it.")
     need_codes: list[str]
+
+
+class ReferralStateForOrganisation(BaseModel):
+    """What an organisation's own step (accept, decline, confirm uptake) answers with: where
+    the referral stands, as far as its own service referrals go. Not the other organisations
+    the person was referred to, the contact attempts, the services suggested, the link worker
+    or the deadlines of the link worker's work."""
+
+    referral_id: UUID
+    status: ReferralStatus
+    closure_reason: ClosureReason | None
+    need_codes: list[str] = Field(
+        description="The person's needs, as codes, as in GET /service-referrals/{id}."
+    )
+    service_referrals: list[ServiceReferralState] = Field(
+        description="Only the service referrals to the calling organisation's own services."
+    )
+    first_uptake_at: datetime | None
+    checkpoints: list[CheckpointState] = Field(
+        description="The follow-up checkpoints, once someone took up a service: dates only."
+    )
 
 
 class Note(BaseModel):

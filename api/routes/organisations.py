@@ -6,10 +6,11 @@ from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
 from api.access import AccessDep
-from api.consent import organisation_view
+from api.consent import organisation_view, state_for_organisation
 from api.deps import SessionDep, TemporalDep
 from api.schemas import (
     OrganisationResponseIn,
+    ReferralStateForOrganisation,
     ServiceReferralForOrganisation,
     ServiceReferralOut,
     TaskOut,
@@ -17,7 +18,7 @@ from api.schemas import (
 )
 from api.steps import run_step
 from domain.enums import AssigneeKind, ReferralUpdate, ServiceReferralStatus, TaskStatus
-from domain.messages import OrganisationResponse, ReferralState, UptakeConfirmation
+from domain.messages import OrganisationResponse, UptakeConfirmation
 from domain.tables import ServiceReferral, Task
 
 router = APIRouter(tags=["organisations"])
@@ -78,7 +79,7 @@ def get_service_referral(
 
 @router.post(
     "/service-referrals/{service_referral_id}/response",
-    response_model=ReferralState,
+    response_model=ReferralStateForOrganisation,
     summary="Accept or decline a referral to one of your services",
 )
 async def respond(
@@ -87,9 +88,9 @@ async def respond(
     session: SessionDep,
     temporal: TemporalDep,
     access: AccessDep,
-) -> ReferralState:
+) -> ReferralStateForOrganisation:
     service_referral = access.own_service_referral_or_404(service_referral_id)
-    return await run_step(
+    state = await run_step(
         temporal,
         session,
         service_referral.referral_id,
@@ -101,11 +102,13 @@ async def respond(
             reason_code=response.reason_code,
         ),
     )
+    # Its own service referrals only, none of the link worker's work: see the consent module.
+    return state_for_organisation(access, state)
 
 
 @router.post(
     "/service-referrals/{service_referral_id}/uptake",
-    response_model=ReferralState,
+    response_model=ReferralStateForOrganisation,
     summary="Confirm that the person started, or did not attend",
 )
 async def confirm_uptake(
@@ -114,9 +117,9 @@ async def confirm_uptake(
     session: SessionDep,
     temporal: TemporalDep,
     access: AccessDep,
-) -> ReferralState:
+) -> ReferralStateForOrganisation:
     service_referral = access.own_service_referral_or_404(service_referral_id)
-    return await run_step(
+    state = await run_step(
         temporal,
         session,
         service_referral.referral_id,
@@ -127,3 +130,4 @@ async def confirm_uptake(
             started=uptake.started,
         ),
     )
+    return state_for_organisation(access, state)

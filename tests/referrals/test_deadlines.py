@@ -91,7 +91,10 @@ async def test_silent_organisation_is_reminded_then_auto_declined_and_another_ac
 
     (pottery,) = await driver.connect(referral_id, "svc-pottery-for-beginners")
     state = await driver.respond(pottery, "org-canal-side-studios", accepted=True)
-    statuses = {s["service_id"]: s["status"] for s in state["service_referrals"]}
+    # The organisation's answer names its own service referral only; the link worker sees both.
+    assert [(s["id"], s["status"]) for s in state["service_referrals"]] == [(pottery, "accepted")]
+    detail = await driver.detail(referral_id)
+    statuses = {s["service_id"]: s["status"] for s in detail["service_referrals"]}
     assert statuses == {
         "svc-health-walks": "auto_declined",
         "svc-pottery-for-beginners": "accepted",
