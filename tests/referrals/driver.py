@@ -233,6 +233,15 @@ class Driver:
             f"/referrals/{referral_id}/follow-ups/{checkpoint}", {"measures": [SWEMWBS_LATER]}, **kw
         )
 
+    async def record_both_follow_ups(self, referral_id: UUID) -> dict[str, Any]:
+        """From uptake: each checkpoint opens on time and is recorded; returns the final state."""
+        await self.skip(timedelta(weeks=13, hours=1))
+        await self.wait_for_status(referral_id, "follow_up")
+        await self.follow_up(referral_id, 1)
+        await self.skip(timedelta(weeks=4))
+        await self.follow_up(referral_id, 2)
+        return await self.wait_closed(referral_id)
+
     # --- observing ----------------------------------------------------------------------
 
     async def skip(self, duration: timedelta) -> None:

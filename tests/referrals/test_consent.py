@@ -1,6 +1,5 @@
 """Consent recorded at intake decides what organisations see and what goes back to the GP."""
 
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -106,12 +105,7 @@ async def test_with_codes_only_the_practice_sees_status_and_codes_but_not_the_se
 
     await driver.respond(walks, LEISURE, accepted=True)
     await driver.uptake(walks, LEISURE, started=True)
-    await driver.skip(timedelta(weeks=13, hours=1))
-    await driver.wait_for_status(referral_id, "follow_up")
-    await driver.follow_up(referral_id, 1)
-    await driver.skip(timedelta(weeks=4))
-    await driver.follow_up(referral_id, 2)
-    await driver.wait_closed(referral_id)
+    await driver.record_both_follow_ups(referral_id)
 
     detail, text = await practice_reads(driver, f"/referrals/{referral_id}")
     assert (detail["status"], detail["closure_reason"]) == ("closed", "completed")

@@ -1,7 +1,5 @@
 """(a) A referral runs through contact, assessment, connection, uptake and both follow-ups."""
 
-from datetime import timedelta
-
 from domain.codes import REFERRAL_TO_SOCIAL_PRESCRIBING
 from tests.referrals.driver import SWEMWBS_BASELINE, SWEMWBS_LATER, Driver
 
@@ -23,13 +21,7 @@ async def test_referral_completes_after_both_follow_ups_and_tells_the_gp(driver:
     assert state["status"] == "engaged"
     assert [c["status"] for c in state["checkpoints"]] == ["scheduled", "scheduled"]
 
-    await driver.skip(timedelta(weeks=13, hours=1))
-    await driver.wait_for_status(referral_id, "follow_up")
-    await driver.follow_up(referral_id, 1)
-    await driver.skip(timedelta(weeks=4))
-    await driver.follow_up(referral_id, 2)
-
-    final = await driver.wait_closed(referral_id)
+    final = await driver.record_both_follow_ups(referral_id)
     assert final["closure_reason"] == "completed"
     assert [c["status"] for c in final["checkpoints"]] == ["recorded", "recorded"]
     detail = await driver.detail(referral_id)
