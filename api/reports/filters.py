@@ -75,9 +75,8 @@ class ReportFilter(BaseModel):
         The organisation filter picks that organisation's own service referrals: a
         referral also sent elsewhere must not bring its other organisations' figures in.
         """
-        sent = ServiceReferral
-        on_sent = [col(sent.organisation_id) == self.organisation] if self.organisation else []
-        return on_sent, self.conditions(organisation=False)
+        own = [col(ServiceReferral.organisation_id) == self.organisation]
+        return (own if self.organisation else []), self.conditions(organisation=False)
 
     def as_params(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
