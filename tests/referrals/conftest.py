@@ -9,6 +9,7 @@ from uuid import uuid4
 import httpx
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 
@@ -62,6 +63,10 @@ async def running_system(
             await driver.terminate_open_referrals()
             if driver.worker_running:
                 await driver.stop_worker()
+    # Every connection is back in the pool: one still checked out keeps its transaction, and
+    # its locks, until the process ends.
+    assert isinstance(engine.pool, QueuePool)
+    assert engine.pool.checkedout() == 0, "a connection was not given back to the pool"
 
 
 @pytest.fixture
