@@ -14,7 +14,8 @@ class MatchingActivities:
         self._engine = engine
         self._geocoder = geocoder or demo_town_geocoder()
 
-    @activity.defn(name="suggest_services")
+    # Not cancelled mid-query: see activities/read_model.py.
+    @activity.defn(name="suggest_services", no_thread_cancel_exception=True)
     def suggest_services(self, request: SuggestionRequest) -> list[str]:
         """Ids of the services that best meet the referral's needs, best first.
 

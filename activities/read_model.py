@@ -34,6 +34,11 @@ INTAKE_POLL_SECONDS = 0.02
 INTAKE_PATIENCE_SECONDS = 2.0
 
 
+# Every activity here is declared with ``no_thread_cancel_exception``. Otherwise cancellation
+# (a workflow terminated, a worker shutting down) is raised inside the activity's thread at
+# any bytecode, also between psycopg sending a statement and reading its answer: the pooled
+# connection is then lost mid-command, in a transaction whose locks nobody ever releases.
+# Each step is one short transaction, so letting it finish is both safe and quick.
 class ReadModelActivities:
     def __init__(
         self,
@@ -45,7 +50,7 @@ class ReadModelActivities:
         self._sender = sender or LogSender()
         self._thresholds = thresholds
 
-    @activity.defn(name="apply_projection")
+    @activity.defn(name="apply_projection", no_thread_cancel_exception=True)
     def apply_projection(self, projection: Projection) -> None:
         """Write one workflow step to the read model in one transaction, then send its mail.
 
@@ -69,7 +74,7 @@ class ReadModelActivities:
         if projection.messages:
             deliver_pending(self._engine, self._sender, projection.referral_id)
 
-    @activity.defn(name="assign_link_worker")
+    @activity.defn(name="assign_link_worker", no_thread_cancel_exception=True)
     def assign_link_worker(self, request: AssignmentRequest) -> Assignment:
         """The least-loaded active link worker of the team that covers the practice."""
         with Session(self._engine) as session:
