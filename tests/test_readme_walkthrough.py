@@ -9,6 +9,8 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import httpx
+
 from tests.dev_processes import children_of, dev_environment, is_alive, running_dev
 
 README = Path(__file__).parent.parent / "README.md"
@@ -57,6 +59,16 @@ def test_walkthrough_takes_a_referral_to_completed_and_ctrl_c_stops_everything(
         assert steps.returncode == 0, f"{steps.stdout}\n{steps.stderr}\n{dev.log()}"
         last_line = steps.stdout.strip().splitlines()[-1]
         assert last_line == '{"status":"closed","closure_reason":"completed"}', steps.stdout
+
+        # What the README promises to open: the API's docs, and the Temporal UI listing the
+        # referral's workflow (asked the way the UI's own page asks its server).
+        docs = httpx.get(f"{dev.api_url}/docs", timeout=10)
+        assert docs.status_code == 200 and "swagger-ui" in docs.text
+        ui = f"http://127.0.0.1:{env['SOCIALRX_TEMPORAL_UI_PORT']}"
+        assert httpx.get(f"{ui}/namespaces/default/workflows", timeout=10).status_code == 200
+        listed = httpx.get(f"{ui}/api/v1/namespaces/default/workflows", timeout=10).json()
+        kinds = {(run["type"]["name"], run["status"]) for run in listed["executions"]}
+        assert ("ReferralWorkflow", "WORKFLOW_EXECUTION_STATUS_COMPLETED") in kinds, listed
 
         assert dev.stop() == 0, dev.log()
         assert [pid for pid in children if is_alive(pid)] == [], dev.log()
