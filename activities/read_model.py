@@ -5,14 +5,14 @@ import time
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import CursorResult, Engine, Table, bindparam, func, insert, literal, update
+from sqlalchemy import CursorResult, Engine, Row, Table, bindparam, func, insert, literal, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.outbox import deliver_pending, queue_message
-from activities.report_facts import ReferralFacts, record_report_facts
+from activities.report_facts import MILESTONE, ReferralFacts, record_report_facts
 from activities.senders import LogSender, MessageSender
 from domain.enums import (
     INTAKE_NOT_COMMITTED,
@@ -64,9 +64,30 @@ _IS_APPLIED = select(literal(1)).where(
     APPLIED_STEP.c.referral_id == bindparam("referral_id"),
     APPLIED_STEP.c.step_key == bindparam("step_key"),
 )
-_REFERRAL_SUMMARY = select(
-    REFERRAL.c.practice_ods, REFERRAL.c.created_at, REFERRAL.c.link_worker_id
-).where(REFERRAL.c.id == bindparam("id"))
+_STEP_CONTEXT = (
+    select(
+        REFERRAL.c.practice_ods,
+        REFERRAL.c.created_at,
+        REFERRAL.c.link_worker_id,
+        APPLIED_STEP.c.step_key.label("applied_step"),
+        *(column.label(f"milestone_{column.name}") for column in MILESTONE.c),
+    )
+    .select_from(
+        REFERRAL.outerjoin(
+            APPLIED_STEP,
+            (APPLIED_STEP.c.referral_id == REFERRAL.c.id)
+            & (APPLIED_STEP.c.step_key == bindparam("step_key")),
+        ).outerjoin(MILESTONE, MILESTONE.c.referral_id == REFERRAL.c.id)
+    )
+    .where(REFERRAL.c.id == bindparam("referral_id"))
+)
+
+
+def _milestone_of(context: Row[Any]) -> dict[str, Any] | None:
+    """The funnel row read with the step's context, None if the referral has none yet."""
+    if context.milestone_referral_id is None:
+        return None
+    return {column.name: context._mapping[f"milestone_{column.name}"] for column in MILESTONE.c}
 
 
 class ReadModelActivities:
@@ -91,9 +112,14 @@ class ReadModelActivities:
             _await_intake_rows(self._engine, projection.referral_id)
         with Session(self._engine, expire_on_commit=False) as session:
             key = {"referral_id": projection.referral_id, "step_key": projection.step_key}
-            if not _applied(session, key):
+            # One query for whether the step is applied, the referral's summary and its
+            # funnel row: each statement is a round trip through the GIL, which the worker's
+            # other threads keep busy, so three separate reads cost far more than their work.
+            context = session.execute(_STEP_CONTEXT, key).first()
+            applied = (context.applied_step is not None) if context else _applied(session, key)
+            if not applied:
                 try:
-                    _apply(session, projection, self._thresholds)
+                    _apply(session, projection, context, self._thresholds)
                     session.execute(insert(APPLIED_STEP), key | {"applied_at": utcnow()})
                     session.commit()
                 except IntegrityError:
@@ -154,12 +180,16 @@ def _applied(session: Session, key: dict[str, Any]) -> bool:
     return session.execute(_IS_APPLIED, key).first() is not None
 
 
-def _apply(session: Session, projection: Projection, thresholds: MeasureThresholds) -> None:
+def _apply(
+    session: Session,
+    projection: Projection,
+    summary: Row[Any] | None,
+    thresholds: MeasureThresholds,
+) -> None:
     # The rows this step writes are plain inserts and updates of known columns, so they are
     # written with SQLAlchemy Core: the ORM's loading and unit of work cost most of each
     # step's time (twelve steps a referral) and bought nothing here. Only the outbox, which
     # reads several rows to word its messages, still uses the ORM.
-    summary = session.execute(_REFERRAL_SUMMARY, {"id": projection.referral_id}).first()
     if summary is None:
         # The API starts the workflow first and commits the rows just after: retried until
         # they are visible, and given up (the workflow then ends) if they never come.
@@ -182,7 +212,12 @@ def _apply(session: Session, projection: Projection, thresholds: MeasureThreshol
         session.execute(insert(OUTCOME_RECORD), outcomes)
     record_report_facts(
         session,
-        ReferralFacts(projection.referral_id, summary.practice_ods, summary.created_at),
+        ReferralFacts(
+            projection.referral_id,
+            summary.practice_ods,
+            summary.created_at,
+            milestone=_milestone_of(summary),
+        ),
         projection,
         thresholds,
     )

@@ -27,7 +27,6 @@ MILESTONE_OF_ACTION = {
 }
 MILESTONE: Table = ReferralMilestone.__table__  # type: ignore[attr-defined]
 PRACTICE: Table = Practice.__table__  # type: ignore[attr-defined]
-_MILESTONE_ROW = MILESTONE.select().where(MILESTONE.c.referral_id == bindparam("id"))
 _TEAM_OF_PRACTICE = select(PRACTICE.c.team_id).where(PRACTICE.c.ods_code == bindparam("ods"))
 
 
@@ -37,6 +36,8 @@ class ReferralFacts(NamedTuple):
     id: UUID
     practice_ods: str
     created_at: datetime
+    milestone: dict[str, Any] | None
+    """The referral's ``referral_milestone`` row as the step found it; None before its first."""
 
 
 def record_report_facts(
@@ -47,7 +48,7 @@ def record_report_facts(
 ) -> None:
     # The milestone row is read and written as plain values (Core, not the ORM): this runs in
     # every step's transaction, and the ORM's loading and unit of work were most of its cost.
-    row = session.execute(_MILESTONE_ROW, {"id": referral.id}).mappings().first()
+    row = referral.milestone
     if row is None:
         team_id = session.execute(_TEAM_OF_PRACTICE, {"ods": referral.practice_ods}).scalar()
         milestone = _new_milestone(referral, team_id or "")
