@@ -83,8 +83,10 @@ def _gp_outcome(
     if not outcome_details_for_gp(session.get(Consent, referral.id)):
         # The person agreed to the codes only: no services, no measures.
         return codes | {"outcome_details_withheld": True}
+    # Only the names: loading whole directory records (many columns each) cost more than
+    # the rest of the message.
     taken_up = session.exec(
-        select(ServiceReferral, Service, Organization)
+        select(ServiceReferral.service_id, Service.name, Organization.name)
         .join(Service, col(Service.id) == col(ServiceReferral.service_id), isouter=True)
         .join(Organization, col(Organization.id) == col(Service.organization_id), isouter=True)
         .where(ServiceReferral.referral_id == referral.id)
@@ -112,11 +114,11 @@ def _gp_outcome(
         "outcome_details_withheld": False,
         "services_taken_up": [
             {
-                "service_id": service_referral.service_id,
-                "service_name": service.name if service else None,
-                "organisation_name": organisation.name if organisation else None,
+                "service_id": service_id,
+                "service_name": service_name,
+                "organisation_name": organisation_name,
             }
-            for service_referral, service, organisation in taken_up
+            for service_id, service_name, organisation_name in taken_up
         ],
         "measures": measures,
     }

@@ -2,20 +2,33 @@
 
 import logging
 import time
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Engine, func
+from sqlalchemy import CursorResult, Engine, Row, Table, bindparam, func, insert, literal, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, SQLModel, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.outbox import deliver_pending, queue_message
-from activities.report_facts import record_report_facts
+from activities.report_facts import MILESTONE, ReferralFacts, record_report_facts
 from activities.senders import LogSender, MessageSender
-from domain.enums import INTAKE_NOT_COMMITTED, AssigneeKind, ReferralStatus, TaskStatus
+from domain.enums import (
+    INTAKE_NOT_COMMITTED,
+    AssigneeKind,
+    ReferralStatus,
+    TaskKind,
+    TaskStatus,
+)
 from domain.measures import DEFAULT_THRESHOLDS, MeasureThresholds
-from domain.messages import Assignment, AssignmentRequest, Projection, ServiceReferralState
+from domain.messages import (
+    Assignment,
+    AssignmentRequest,
+    MeasureAnswers,
+    Projection,
+    ServiceReferralState,
+)
 from domain.tables import (
     AppliedStep,
     AuditEvent,
@@ -32,6 +45,49 @@ from domain.tables import (
 log = logging.getLogger(__name__)
 INTAKE_POLL_SECONDS = 0.02
 INTAKE_PATIENCE_SECONDS = 2.0
+
+
+def _table(model: type[SQLModel]) -> Table:
+    """The table of a model, for Core statements (see ``_apply``)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+APPLIED_STEP = _table(AppliedStep)
+AUDIT_EVENT = _table(AuditEvent)
+OUTCOME_RECORD = _table(OutcomeRecord)
+PERSON = _table(Person)
+REFERRAL = _table(Referral)
+SERVICE_REFERRAL = _table(ServiceReferral)
+TASK = _table(Task)
+_IS_APPLIED = select(literal(1)).where(
+    APPLIED_STEP.c.referral_id == bindparam("referral_id"),
+    APPLIED_STEP.c.step_key == bindparam("step_key"),
+)
+_STEP_CONTEXT = (
+    select(
+        REFERRAL.c.practice_ods,
+        REFERRAL.c.created_at,
+        REFERRAL.c.link_worker_id,
+        APPLIED_STEP.c.step_key.label("applied_step"),
+        *(column.label(f"milestone_{column.name}") for column in MILESTONE.c),
+    )
+    .select_from(
+        REFERRAL.outerjoin(
+            APPLIED_STEP,
+            (APPLIED_STEP.c.referral_id == REFERRAL.c.id)
+            & (APPLIED_STEP.c.step_key == bindparam("step_key")),
+        ).outerjoin(MILESTONE, MILESTONE.c.referral_id == REFERRAL.c.id)
+    )
+    .where(REFERRAL.c.id == bindparam("referral_id"))
+)
+
+
+def _milestone_of(context: Row[Any]) -> dict[str, Any] | None:
+    """The funnel row read with the step's context, None if the referral has none yet."""
+    if context.milestone_referral_id is None:
+        return None
+    return {column.name: context._mapping[f"milestone_{column.name}"] for column in MILESTONE.c}
 
 
 # Every activity here is declared with ``no_thread_cancel_exception``. Otherwise cancellation
@@ -60,16 +116,21 @@ class ReadModelActivities:
         if projection.rows_due_by is not None:
             _await_intake_rows(self._engine, projection.referral_id)
         with Session(self._engine, expire_on_commit=False) as session:
-            key = (projection.referral_id, projection.step_key)
-            if session.get(AppliedStep, key) is None:
+            key = {"referral_id": projection.referral_id, "step_key": projection.step_key}
+            # One query for whether the step is applied, the referral's summary and its
+            # funnel row: each statement is a round trip through the GIL, which the worker's
+            # other threads keep busy, so three separate reads cost far more than their work.
+            context = session.execute(_STEP_CONTEXT, key).first()
+            applied = (context.applied_step is not None) if context else _applied(session, key)
+            if not applied:
                 try:
-                    _apply(session, projection, self._thresholds)
-                    session.add(AppliedStep(referral_id=key[0], step_key=key[1]))
+                    _apply(session, projection, context, self._thresholds)
+                    session.execute(insert(APPLIED_STEP), key | {"applied_at": utcnow()})
                     session.commit()
                 except IntegrityError:
                     # Another attempt of this same step committed first.
                     session.rollback()
-                    if session.get(AppliedStep, key) is None:
+                    if not _applied(session, key):
                         raise
         if projection.messages:
             deliver_pending(self._engine, self._sender, projection.referral_id)
@@ -120,9 +181,21 @@ def _await_intake_rows(engine: Engine, referral_id: UUID) -> None:
         time.sleep(INTAKE_POLL_SECONDS)
 
 
-def _apply(session: Session, projection: Projection, thresholds: MeasureThresholds) -> None:
-    referral = session.get(Referral, projection.referral_id)
-    if referral is None:
+def _applied(session: Session, key: dict[str, Any]) -> bool:
+    return session.execute(_IS_APPLIED, key).first() is not None
+
+
+def _apply(
+    session: Session,
+    projection: Projection,
+    summary: Row[Any] | None,
+    thresholds: MeasureThresholds,
+) -> None:
+    # The rows this step writes are plain inserts and updates of known columns, so they are
+    # written with SQLAlchemy Core: the ORM's loading and unit of work cost most of each
+    # step's time (twelve steps a referral) and bought nothing here. Only the outbox, which
+    # reads several rows to word its messages, still uses the ORM.
+    if summary is None:
         # The API starts the workflow first and commits the rows just after: retried until
         # they are visible, and given up (the workflow then ends) if they never come.
         due = projection.rows_due_by
@@ -131,99 +204,122 @@ def _apply(session: Session, projection: Projection, thresholds: MeasureThreshol
             type=INTAKE_NOT_COMMITTED,
             non_retryable=due is None or utcnow() > due,
         )
-    _update_summary(session, referral, projection)
+    _update_summary(session, projection, previous_worker=summary.link_worker_id)
     _update_tasks(session, projection)
     for state in projection.service_referrals:
         _upsert_service_referral(session, projection.referral_id, state)
-    session.flush()
-    for outcome in projection.outcomes:
-        for measure in outcome.measures:
-            session.add(
-                OutcomeRecord(
-                    referral_id=projection.referral_id,
-                    checkpoint=outcome.checkpoint,
-                    instrument=measure.instrument,
-                    version=measure.version,
-                    answers=measure.answers,
-                    recorded_at=projection.at,
-                )
-            )
-        if outcome.missed:
-            session.add(
-                OutcomeRecord(
-                    referral_id=projection.referral_id,
-                    checkpoint=outcome.checkpoint,
-                    instrument="none",
-                    missed=True,
-                    recorded_at=projection.at,
-                )
-            )
-    session.flush()
-    record_report_facts(session, referral, projection, thresholds)
-    session.add(
-        AuditEvent(
-            referral_id=projection.referral_id,
-            actor_kind=projection.actor.kind.value,
-            actor_id=projection.actor.id,
-            action=projection.action,
-            at=projection.at,
-            detail={"status": projection.status.value, **projection.detail},
-        )
+    outcomes = [
+        _outcome_row(projection, outcome.checkpoint, measure)
+        for outcome in projection.outcomes
+        for measure in [*outcome.measures, *([None] if outcome.missed else [])]
+    ]
+    if outcomes:
+        session.execute(insert(OUTCOME_RECORD), outcomes)
+    record_report_facts(
+        session,
+        ReferralFacts(
+            projection.referral_id,
+            summary.practice_ods,
+            summary.created_at,
+            milestone=_milestone_of(summary),
+        ),
+        projection,
+        thresholds,
     )
-    session.flush()
+    session.execute(
+        insert(AUDIT_EVENT),
+        {
+            "referral_id": projection.referral_id,
+            "actor_kind": projection.actor.kind.value,
+            "actor_id": projection.actor.id,
+            "action": projection.action,
+            "at": projection.at,
+            "detail": {"status": projection.status.value, **projection.detail},
+        },
+    )
     for message in projection.messages:
         queue_message(session, projection, message)
+    session.flush()
 
 
-def _update_summary(session: Session, referral: Referral, projection: Projection) -> None:
-    previous_worker = referral.link_worker_id
-    referral.status = projection.status
-    referral.closure_reason = projection.closure_reason
-    referral.link_worker_id = projection.link_worker_id
-    referral.updated_at = projection.at
+def _outcome_row(
+    projection: Projection, checkpoint: str, measure: MeasureAnswers | None
+) -> dict[str, Any]:
+    """A measure recorded at ``checkpoint``, or (``None``) the checkpoint missed."""
+    return {
+        "referral_id": projection.referral_id,
+        "checkpoint": checkpoint,
+        "instrument": measure.instrument if measure else "none",
+        "version": measure.version if measure else "1",
+        "answers": measure.answers if measure else {},
+        "missed": measure is None,
+        "recorded_at": projection.at,
+    }
+
+
+def _update_summary(session: Session, projection: Projection, previous_worker: str | None) -> None:
+    referral_id = projection.referral_id
+    values: dict[str, Any] = {
+        "status": projection.status,
+        "closure_reason": projection.closure_reason,
+        "link_worker_id": projection.link_worker_id,
+        "updated_at": projection.at,
+    }
     if projection.need_codes is not None:
-        referral.need_codes = projection.need_codes
+        values["need_codes"] = projection.need_codes
     if projection.status == ReferralStatus.CLOSED:
-        referral.closed_at = projection.at
+        values["closed_at"] = projection.at
         # A new referral for this person may be made once this one is closed.
         session.execute(
-            update(Person)
-            .where(col(Person.referral_id) == referral.id)
-            .values(open_nhs_number=None)
+            update(PERSON).where(PERSON.c.referral_id == referral_id).values(open_nhs_number=None)
         )
-    session.add(referral)
+    session.execute(update(REFERRAL).where(REFERRAL.c.id == referral_id).values(values))
     if previous_worker and previous_worker != projection.link_worker_id:
         session.execute(
-            update(Task)
-            .where(col(Task.referral_id) == referral.id)
-            .where(col(Task.assignee_kind) == AssigneeKind.LINK_WORKER)
-            .where(col(Task.assignee_id) == previous_worker)
-            .where(col(Task.status) == TaskStatus.OPEN)
+            update(TASK)
+            .where(TASK.c.referral_id == referral_id)
+            .where(TASK.c.assignee_kind == AssigneeKind.LINK_WORKER)
+            .where(TASK.c.assignee_id == previous_worker)
+            .where(TASK.c.status == TaskStatus.OPEN)
             .values(assignee_id=projection.link_worker_id)
         )
 
 
 def _update_tasks(session: Session, projection: Projection) -> None:
     open_tasks = (
-        update(Task)
-        .where(col(Task.referral_id) == projection.referral_id)
-        .where(col(Task.status) == TaskStatus.OPEN)
+        update(TASK)
+        .where(TASK.c.referral_id == projection.referral_id)
+        .where(TASK.c.status == TaskStatus.OPEN)
     )
+    # Successive closures of the same subject and outcome are one UPDATE (a first contact
+    # attempt closes three kinds of task, an organisation's answer two).
+    groups: list[tuple[str | None, TaskStatus, list[TaskKind]]] = []
     for closure in projection.close_tasks:
-        query = open_tasks.where(col(Task.kind) == closure.kind)
-        if closure.subject_id is not None:
-            query = query.where(col(Task.subject_id) == closure.subject_id)
-        session.execute(query.values(status=closure.status, closed_at=projection.at))
+        if groups and groups[-1][:2] == (closure.subject_id, closure.status):
+            groups[-1][2].append(closure.kind)
+        else:
+            groups.append((closure.subject_id, closure.status, [closure.kind]))
+    for subject_id, status, closed in groups:
+        query = open_tasks.where(TASK.c.kind.in_(closed))
+        if subject_id is not None:
+            query = query.where(TASK.c.subject_id == subject_id)
+        session.execute(query.values(status=status, closed_at=projection.at))
     if projection.cancel_open_tasks:
         session.execute(open_tasks.values(status=TaskStatus.CANCELLED, closed_at=projection.at))
-    for spec in projection.open_tasks:
-        session.add(
-            Task(
-                referral_id=projection.referral_id,
-                step_key=projection.step_key,
-                created_at=projection.at,
-                **spec.model_dump(),
-            )
+    if projection.open_tasks:
+        session.execute(
+            insert(TASK),
+            [
+                {
+                    "referral_id": projection.referral_id,
+                    "step_key": projection.step_key,
+                    "created_at": projection.at,
+                    "status": TaskStatus.OPEN,
+                    "closed_at": None,
+                    **spec.model_dump(),
+                }
+                for spec in projection.open_tasks
+            ],
         )
 
 
@@ -231,9 +327,13 @@ def _upsert_service_referral(
     session: Session, referral_id: UUID, state: ServiceReferralState
 ) -> None:
     fields = state.model_dump(exclude={"id"})
-    row = session.get(ServiceReferral, state.id) or ServiceReferral(
-        id=state.id, referral_id=referral_id, **fields
+    updated = cast(
+        CursorResult[Any],
+        session.execute(
+            update(SERVICE_REFERRAL).where(SERVICE_REFERRAL.c.id == state.id).values(fields)
+        ),
     )
-    for field, value in fields.items():
-        setattr(row, field, value)
-    session.add(row)
+    if updated.rowcount == 0:
+        session.execute(
+            insert(SERVICE_REFERRAL), fields | {"id": state.id, "referral_id": referral_id}
+        )

@@ -4,15 +4,17 @@ Runs inside ``apply_projection``'s transaction, so it is applied exactly once pe
 """
 
 from datetime import datetime
+from typing import Any, NamedTuple
 from uuid import UUID
 
+from sqlalchemy import Table, bindparam, insert
 from sqlmodel import Session, col, select, update
 
 from domain.enums import ReferralStatus
 from domain.measures import MeasureError, MeasureThresholds, change
 from domain.messages import MeasureAnswers, OutcomeSpec, Projection
 from domain.report_tables import OutcomeChange, ReferralMilestone
-from domain.tables import OutcomeRecord, Practice, Referral
+from domain.tables import OutcomeRecord, Practice
 
 BASELINE = "baseline"
 SERVICE_USE = "service_use"
@@ -23,49 +25,87 @@ MILESTONE_OF_ACTION = {
     "uptake_confirmed": "took_up_at",
     "follow_up_recorded": "followed_up_at",
 }
+MILESTONE: Table = ReferralMilestone.__table__  # type: ignore[attr-defined]
+PRACTICE: Table = Practice.__table__  # type: ignore[attr-defined]
+_TEAM_OF_PRACTICE = select(PRACTICE.c.team_id).where(PRACTICE.c.ods_code == bindparam("ods"))
+
+
+class ReferralFacts(NamedTuple):
+    """What the milestone row needs of the referral row, read once by the projection."""
+
+    id: UUID
+    practice_ods: str
+    created_at: datetime
+    milestone: dict[str, Any] | None
+    """The referral's ``referral_milestone`` row as the step found it; None before its first."""
 
 
 def record_report_facts(
-    session: Session, referral: Referral, projection: Projection, thresholds: MeasureThresholds
+    session: Session,
+    referral: ReferralFacts,
+    projection: Projection,
+    thresholds: MeasureThresholds,
 ) -> None:
-    milestone = _milestone(session, referral)
-    _advance(milestone, projection)
-    session.add(milestone)
+    # The milestone row is read and written as plain values (Core, not the ORM): this runs in
+    # every step's transaction, and the ORM's loading and unit of work were most of its cost.
+    row = referral.milestone
+    if row is None:
+        team_id = session.execute(_TEAM_OF_PRACTICE, {"ods": referral.practice_ods}).scalar()
+        milestone = _new_milestone(referral, team_id or "")
+        _advance(milestone, projection)
+        session.execute(insert(MILESTONE), milestone)
+    else:
+        milestone = dict(row)
+        _advance(milestone, projection)
+        changed = {name: value for name, value in milestone.items() if value != row[name]}
+        if changed:
+            session.execute(
+                update(MILESTONE).where(MILESTONE.c.referral_id == referral.id).values(changed)
+            )
     for outcome in projection.outcomes:
         if outcome.checkpoint != BASELINE and outcome.measures:
             _record_changes(session, projection, outcome, thresholds)
 
 
-def _milestone(session: Session, referral: Referral) -> ReferralMilestone:
-    milestone = session.get(ReferralMilestone, referral.id)
-    if milestone is None:
-        practice = session.get(Practice, referral.practice_ods)
-        milestone = ReferralMilestone(
-            referral_id=referral.id,
-            practice_ods=referral.practice_ods,
-            team_id=practice.team_id if practice else "",
-            referred_at=referral.created_at,
-        )
-    return milestone
+def _new_milestone(referral: ReferralFacts, team_id: str) -> dict[str, Any]:
+    """The row of a referral that has reached no stage yet (the model's defaults)."""
+    return {
+        "referral_id": referral.id,
+        "practice_ods": referral.practice_ods,
+        "team_id": team_id,
+        "link_worker_id": None,
+        "need_codes": "",
+        "referred_at": referral.created_at,
+        "first_attempt_at": None,
+        "contacted_at": None,
+        "assessed_at": None,
+        "connected_at": None,
+        "took_up_at": None,
+        "followed_up_at": None,
+        "follow_up_due": False,
+        "closed_at": None,
+        "closure_reason": None,
+        "synthetic": False,
+    }
 
 
-def _advance(milestone: ReferralMilestone, projection: Projection) -> None:
+def _advance(milestone: dict[str, Any], projection: Projection) -> None:
     at = projection.at
-    milestone.link_worker_id = projection.link_worker_id
+    milestone["link_worker_id"] = projection.link_worker_id
     if projection.need_codes is not None:
-        milestone.need_codes = need_codes_text(projection.need_codes)
+        milestone["need_codes"] = need_codes_text(projection.need_codes)
     if projection.action == "contact_attempted":
-        milestone.first_attempt_at = milestone.first_attempt_at or at
+        milestone["first_attempt_at"] = milestone["first_attempt_at"] or at
         if projection.detail.get("reached"):
-            milestone.contacted_at = milestone.contacted_at or at
+            milestone["contacted_at"] = milestone["contacted_at"] or at
     if projection.action == "checkpoint_opened":
-        milestone.follow_up_due = True
+        milestone["follow_up_due"] = True
     field = MILESTONE_OF_ACTION.get(projection.action)
-    if field is not None and getattr(milestone, field) is None:
-        setattr(milestone, field, at)
+    if field is not None and milestone[field] is None:
+        milestone[field] = at
     if projection.status == ReferralStatus.CLOSED:
-        milestone.closed_at = milestone.closed_at or at
-        milestone.closure_reason = projection.closure_reason
+        milestone["closed_at"] = milestone["closed_at"] or at
+        milestone["closure_reason"] = projection.closure_reason
 
 
 def need_codes_text(codes: list[str]) -> str:

@@ -13,18 +13,29 @@ write of patient data is appended to ``access_log``.
 """
 
 from collections.abc import Iterable
-from typing import Annotated
+from functools import partial
+from typing import Annotated, NamedTuple
 from uuid import UUID
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Table, bindparam, insert, select
 from sqlmodel import Session
 
 from api.deps import SessionDep
 from api.principal import CurrentPrincipal, Principal
 from domain.accounts import AccessLog
 from domain.enums import OrganisationKind
-from domain.tables import LinkWorker, Practice, Referral, ServiceReferral
+from domain.tables import LinkWorker, Practice, Referral, ServiceReferral, utcnow
 
+ACCESS_LOG: Table = AccessLog.__table__  # type: ignore[attr-defined]
+_REFERRAL: Table = Referral.__table__  # type: ignore[attr-defined]
+_PRACTICE: Table = Practice.__table__  # type: ignore[attr-defined]
+_PRACTICE_OF_REFERRAL = (
+    select(_REFERRAL.c.practice_ods, _PRACTICE.c.team_id)
+    .select_from(_REFERRAL.outerjoin(_PRACTICE, _PRACTICE.c.ods_code == _REFERRAL.c.practice_ods))
+    .where(_REFERRAL.c.id == bindparam("id"))
+)
 PRACTICE = OrganisationKind.PRACTICE
 LINK_WORKER_TEAM = OrganisationKind.LINK_WORKER_TEAM
 ORGANISATION = OrganisationKind.ORGANISATION
@@ -43,6 +54,11 @@ def not_found(what: str, identifier: object) -> HTTPException:
 
 def forbidden(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, detail)
+
+
+class ReferralOfPractice(NamedTuple):
+    id: UUID
+    practice_ods: str
 
 
 class Access:
@@ -72,6 +88,15 @@ class Access:
             return practice is not None and practice.team_id == principal.organisation_id
         return False
 
+    def _may_see(self, practice_ods: str, team_id: str | None) -> bool:
+        """``can_see`` for a referral of ``practice_ods``, whose team is ``team_id``."""
+        principal = self.principal
+        if principal.is_a(PRACTICE):
+            return practice_ods == principal.organisation_id
+        if principal.is_a(LINK_WORKER_TEAM):
+            return team_id is not None and team_id == principal.organisation_id
+        return False
+
     def visible_referral_or_404(self, referral_id: UUID) -> Referral:
         """The referral, if this caller may see it; the access is logged."""
         referral = self.session.get(Referral, referral_id)
@@ -82,12 +107,34 @@ class Access:
 
     def actionable_referral_or_404(
         self, referral_id: UUID, *kinds: OrganisationKind, to: str
-    ) -> Referral:
-        """The referral, if this caller may see it (else 404) and is one of ``kinds`` (else
-        403)."""
-        referral = self.visible_referral_or_404(referral_id)
+    ) -> ReferralOfPractice:
+        """The referral's practice, if this caller may see the referral (else 404) and is one
+        of ``kinds`` (else 403); the access is logged."""
+        # Every step asks this before anything else: one query for the referral's practice
+        # and its team, rather than loading the whole referral and then the practice.
+        found = self.session.execute(_PRACTICE_OF_REFERRAL, {"id": referral_id}).first()
+        if found is None or not self._may_see(found.practice_ods, found.team_id):
+            raise not_found("referral", referral_id)
+        self.log(referral_id)
         self.require(*kinds, to=to)
-        return referral
+        return ReferralOfPractice(referral_id, found.practice_ods)
+
+    # --- the same, for async routes ---------------------------------------------------
+    # Each check appends to the access log, a write; on SQLite a write waits while another
+    # connection (the worker's projections) writes. Waited for on the event loop, that held
+    # up every other request too, so async routes wait for it in a worker thread.
+
+    async def actionable_referral(
+        self, referral_id: UUID, *kinds: OrganisationKind, to: str
+    ) -> ReferralOfPractice:
+        """``actionable_referral_or_404`` without holding up the event loop."""
+        return await run_in_threadpool(
+            partial(self.actionable_referral_or_404, referral_id, *kinds, to=to)
+        )
+
+    async def own_service_referral(self, service_referral_id: UUID) -> ServiceReferral:
+        """``own_service_referral_or_404`` without holding up the event loop."""
+        return await run_in_threadpool(self.own_service_referral_or_404, service_referral_id)
 
     def own_service_referral_or_404(self, service_referral_id: UUID) -> ServiceReferral:
         """A service referral to one of the calling organisation's services."""
@@ -132,21 +179,26 @@ class Access:
         route = getattr(self._request.scope.get("route"), "path", "")
         action = f"{self._request.method} {route}"
         principal = self.principal
+        at = utcnow()
         rows = [
-            AccessLog(
-                subject=principal.subject,
-                organisation_kind=principal.organisation_kind,
-                organisation_id=principal.organisation_id,
-                action=action,
-                referral_id=referral_id,
-            )
+            {
+                "at": at,
+                "subject": principal.subject,
+                "organisation_kind": principal.organisation_kind,
+                "organisation_id": principal.organisation_id,
+                "action": action,
+                "referral_id": referral_id,
+            }
             for referral_id in dict.fromkeys(referral_ids) or [None]
         ]
-        self.session.add_all(rows)
+        # A plain INSERT: the log is only appended to, so the ORM's unit of work (which was
+        # a good part of each request's time) has nothing to track.
+        self.session.execute(insert(ACCESS_LOG), rows)
         self.session.commit()
 
 
-def get_access(session: SessionDep, principal: CurrentPrincipal, request: Request) -> Access:
+async def get_access(session: SessionDep, principal: CurrentPrincipal, request: Request) -> Access:
+    # async: it only wraps what it is given (see api.deps on thread hand-overs).
     return Access(session, principal, request)
 
 

@@ -1,9 +1,13 @@
 """Dependencies every router shares: settings, database session, Temporal client, geocoder.
 
 The caller is ``api.principal.CurrentPrincipal``; what it may see is ``api.access.AccessDep``.
+
+Those that only look something up are ``async def``: FastAPI runs a plain ``def`` dependency
+in a worker thread, and the hand-over there and back cost more than the lookup itself, on
+every request. Only a dependency that may wait (for the database) belongs in a thread.
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -15,29 +19,31 @@ from catalogue.geocode import Geocoder, demo_town_geocoder
 from socialrx.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+async def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> AsyncIterator[Session]:
+    # Making a session connects to nothing; its first query does, wherever that runs. Closing
+    # it gives back a connection the route has already finished with, which never waits.
     with Session(engine, expire_on_commit=False) as session:
         yield session
 
 
-def get_temporal(request: Request) -> Client:
+async def get_temporal(request: Request) -> Client:
     client: Client | None = request.app.state.temporal
     if client is None:
         raise HTTPException(503, "Temporal is not connected yet; try again in a moment")
     return client
 
 
-def get_geocoder(request: Request) -> Geocoder:
+async def get_geocoder(request: Request) -> Geocoder:
     """The app's geocoder (``app.state.geocoder``), else the demo town's district centroids."""
     geocoder: Geocoder | None = getattr(request.app.state, "geocoder", None)
     return geocoder or demo_town_geocoder()

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
 from fastapi import HTTPException, status
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
@@ -74,8 +75,9 @@ async def submit(
         # Past half the workflow's wait, it may give up before this commit lands.
         if time.monotonic() - started > settings.policy.intake_wait.total_seconds() / 2:
             raise TimeoutError("the workflow started too long ago to be sure it still waits")
-        _write(session, referral_id, submission)
-        session.commit()
+        # In a worker thread: on SQLite the commit may wait for the worker's projections,
+        # and waiting on the event loop would hold up every other request meanwhile.
+        await run_in_threadpool(_save, session, referral_id, submission)
     except IntegrityError as error:
         # Another referral for this person was committed since the check above.
         session.rollback()
@@ -86,7 +88,7 @@ async def submit(
         await _abandon(handle)
         log.error("could not save referral %s: %s", referral_id, type(error).__name__)
         raise unavailable() from error
-    access.log(referral_id)
+    await run_in_threadpool(access.log, referral_id)
     log.info("referral %s received from %s", referral_id, submission.practice_ods)
     return Submitted(referral_id, workflow_id)
 
@@ -138,6 +140,11 @@ def _duplicate(
         field="nhs_number",
         existing_referral_id=existing.id if mine else None,
     )
+
+
+def _save(session: Session, referral_id: UUID, submission: ReferralSubmission) -> None:
+    _write(session, referral_id, submission)
+    session.commit()
 
 
 def _write(session: Session, referral_id: UUID, submission: ReferralSubmission) -> None:

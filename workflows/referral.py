@@ -16,6 +16,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    # ``import a.b as c``, not ``from a import b``: the latter loads ``rules`` through the
+    # sandbox's own ``workflows`` package, which re-executes it for every new workflow run
+    # instead of passing the stateless module through like ``domain``.
+    import workflows.rules as rules
     from domain.enums import (
         INTAKE_NOT_COMMITTED,
         REFERRAL_STATE_QUERY,
@@ -56,7 +60,6 @@ with workflow.unsafe.imports_passed_through():
         TaskSpec,
         UptakeConfirmation,
     )
-    from workflows import rules
 
 STEP_TIMEOUT = timedelta(seconds=30)
 STEP_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))

@@ -85,7 +85,7 @@ async def record_contact_attempt(
     temporal: TemporalDep,
     access: AccessDep,
 ) -> ReferralState:
-    access.actionable_referral_or_404(referral_id, LINK_WORKER_TEAM, to="record a contact attempt")
+    await access.actionable_referral(referral_id, LINK_WORKER_TEAM, to="record a contact attempt")
     actor = access.principal.actor
     state = await run_step(
         temporal,
@@ -110,7 +110,7 @@ async def record_assessment(
     temporal: TemporalDep,
     access: AccessDep,
 ) -> ReferralState:
-    access.actionable_referral_or_404(
+    await access.actionable_referral(
         referral_id, LINK_WORKER_TEAM, to="record the 'what matters' conversation"
     )
     actor = access.principal.actor
@@ -161,7 +161,7 @@ async def connect_services(
     temporal: TemporalDep,
     access: AccessDep,
 ) -> ReferralState:
-    access.actionable_referral_or_404(
+    await access.actionable_referral(
         referral_id, LINK_WORKER_TEAM, to="connect the person to services"
     )
     actor = access.principal.actor
@@ -199,7 +199,7 @@ async def record_follow_up(
     temporal: TemporalDep,
     access: AccessDep,
 ) -> ReferralState:
-    access.actionable_referral_or_404(referral_id, LINK_WORKER_TEAM, to="record a follow-up")
+    await access.actionable_referral(referral_id, LINK_WORKER_TEAM, to="record a follow-up")
     actor = access.principal.actor
     return await run_step(
         temporal,
@@ -222,7 +222,7 @@ async def close_referral(
     temporal: TemporalDep,
     access: AccessDep,
 ) -> ReferralState:
-    access.actionable_referral_or_404(referral_id, LINK_WORKER_TEAM, to="close a referral")
+    await access.actionable_referral(referral_id, LINK_WORKER_TEAM, to="close a referral")
     actor = access.principal.actor
     state = await run_step(
         temporal,
@@ -247,7 +247,7 @@ async def withdraw_consent(
     temporal: TemporalDep,
     access: AccessDep,
 ) -> ReferralState:
-    access.actionable_referral_or_404(
+    await access.actionable_referral(
         referral_id, PRACTICE, LINK_WORKER_TEAM, to="record that consent was withdrawn"
     )
     actor = access.principal.actor
@@ -275,7 +275,7 @@ async def reassign(
     temporal: TemporalDep,
     access: AccessDep,
 ) -> ReferralState:
-    referral = access.actionable_referral_or_404(
+    referral = await access.actionable_referral(
         referral_id, LINK_WORKER_TEAM, to="reassign a referral"
     )
     actor = access.principal.actor

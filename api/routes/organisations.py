@@ -89,7 +89,7 @@ async def respond(
     temporal: TemporalDep,
     access: AccessDep,
 ) -> ReferralStateForOrganisation:
-    service_referral = access.own_service_referral_or_404(service_referral_id)
+    service_referral = await access.own_service_referral(service_referral_id)
     state = await run_step(
         temporal,
         session,
@@ -118,7 +118,7 @@ async def confirm_uptake(
     temporal: TemporalDep,
     access: AccessDep,
 ) -> ReferralStateForOrganisation:
-    service_referral = access.own_service_referral_or_404(service_referral_id)
+    service_referral = await access.own_service_referral(service_referral_id)
     state = await run_step(
         temporal,
         session,

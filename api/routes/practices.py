@@ -63,7 +63,7 @@ async def submit_referral(
 async def cancel_referral(
     referral_id: UUID, session: SessionDep, temporal: TemporalDep, access: AccessDep
 ) -> ReferralState:
-    access.actionable_referral_or_404(referral_id, PRACTICE, to="cancel a referral")
+    await access.actionable_referral(referral_id, PRACTICE, to="cancel a referral")
     state = await run_step(
         temporal,
         session,
