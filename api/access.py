@@ -80,16 +80,15 @@ class Access:
     # --- referrals ----------------------------------------------------------------------
 
     def can_see(self, referral: Referral) -> bool:
-        principal = self.principal
-        if principal.is_a(PRACTICE):
-            return referral.practice_ods == principal.organisation_id
-        if principal.is_a(LINK_WORKER_TEAM):
+        team_id = None
+        if self.principal.is_a(LINK_WORKER_TEAM):
             practice = self.session.get(Practice, referral.practice_ods)
-            return practice is not None and practice.team_id == principal.organisation_id
-        return False
+            team_id = practice.team_id if practice is not None else None
+        return self._may_see(referral.practice_ods, team_id)
 
     def _may_see(self, practice_ods: str, team_id: str | None) -> bool:
-        """``can_see`` for a referral of ``practice_ods``, whose team is ``team_id``."""
+        """Whether this caller may see a referral of ``practice_ods``, whose team is
+        ``team_id``: the one statement of the rule, for a loaded referral or a bare query."""
         principal = self.principal
         if principal.is_a(PRACTICE):
             return practice_ods == principal.organisation_id
