@@ -5,9 +5,9 @@ import time
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import CursorResult, Engine, Row, Table, bindparam, func, insert, literal, update
+from sqlalchemy import CursorResult, Engine, Row, bindparam, func, insert, literal, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -39,6 +39,7 @@ from domain.tables import (
     Referral,
     ServiceReferral,
     Task,
+    table_of,
     utcnow,
 )
 
@@ -47,19 +48,13 @@ INTAKE_POLL_SECONDS = 0.02
 INTAKE_PATIENCE_SECONDS = 2.0
 
 
-def _table(model: type[SQLModel]) -> Table:
-    """The table of a model, for Core statements (see ``_apply``)."""
-    table: Table = model.__table__  # type: ignore[attr-defined]
-    return table
-
-
-APPLIED_STEP = _table(AppliedStep)
-AUDIT_EVENT = _table(AuditEvent)
-OUTCOME_RECORD = _table(OutcomeRecord)
-PERSON = _table(Person)
-REFERRAL = _table(Referral)
-SERVICE_REFERRAL = _table(ServiceReferral)
-TASK = _table(Task)
+APPLIED_STEP = table_of(AppliedStep)
+AUDIT_EVENT = table_of(AuditEvent)
+OUTCOME_RECORD = table_of(OutcomeRecord)
+PERSON = table_of(Person)
+REFERRAL = table_of(Referral)
+SERVICE_REFERRAL = table_of(ServiceReferral)
+TASK = table_of(Task)
 _IS_APPLIED = select(literal(1)).where(
     APPLIED_STEP.c.referral_id == bindparam("referral_id"),
     APPLIED_STEP.c.step_key == bindparam("step_key"),

@@ -7,14 +7,14 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from sqlalchemy import Table, bindparam, insert
+from sqlalchemy import bindparam, insert
 from sqlmodel import Session, col, select, update
 
 from domain.enums import ReferralStatus
 from domain.measures import MeasureError, MeasureThresholds, change
 from domain.messages import MeasureAnswers, OutcomeSpec, Projection
 from domain.report_tables import OutcomeChange, ReferralMilestone
-from domain.tables import OutcomeRecord, Practice
+from domain.tables import OutcomeRecord, Practice, table_of
 
 BASELINE = "baseline"
 SERVICE_USE = "service_use"
@@ -25,8 +25,8 @@ MILESTONE_OF_ACTION = {
     "uptake_confirmed": "took_up_at",
     "follow_up_recorded": "followed_up_at",
 }
-MILESTONE: Table = ReferralMilestone.__table__  # type: ignore[attr-defined]
-PRACTICE: Table = Practice.__table__  # type: ignore[attr-defined]
+MILESTONE = table_of(ReferralMilestone)
+PRACTICE = table_of(Practice)
 _TEAM_OF_PRACTICE = select(PRACTICE.c.team_id).where(PRACTICE.c.ods_code == bindparam("ods"))
 
 
@@ -68,25 +68,13 @@ def record_report_facts(
 
 
 def _new_milestone(referral: ReferralFacts, team_id: str) -> dict[str, Any]:
-    """The row of a referral that has reached no stage yet (the model's defaults)."""
-    return {
-        "referral_id": referral.id,
-        "practice_ods": referral.practice_ods,
-        "team_id": team_id,
-        "link_worker_id": None,
-        "need_codes": "",
-        "referred_at": referral.created_at,
-        "first_attempt_at": None,
-        "contacted_at": None,
-        "assessed_at": None,
-        "connected_at": None,
-        "took_up_at": None,
-        "followed_up_at": None,
-        "follow_up_due": False,
-        "closed_at": None,
-        "closure_reason": None,
-        "synthetic": False,
-    }
+    """The row of a referral that has reached no stage yet, with the model's defaults."""
+    return ReferralMilestone(
+        referral_id=referral.id,
+        practice_ods=referral.practice_ods,
+        team_id=team_id,
+        referred_at=referral.created_at,
+    ).model_dump()
 
 
 def _advance(milestone: dict[str, Any], projection: Projection) -> None:

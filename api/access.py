@@ -19,18 +19,18 @@ from uuid import UUID
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlmodel import Session
 
 from api.deps import SessionDep
 from api.principal import CurrentPrincipal, Principal
 from domain.accounts import AccessLog
 from domain.enums import OrganisationKind
-from domain.tables import LinkWorker, Practice, Referral, ServiceReferral, utcnow
+from domain.tables import LinkWorker, Practice, Referral, ServiceReferral, table_of, utcnow
 
-ACCESS_LOG: Table = AccessLog.__table__  # type: ignore[attr-defined]
-_REFERRAL: Table = Referral.__table__  # type: ignore[attr-defined]
-_PRACTICE: Table = Practice.__table__  # type: ignore[attr-defined]
+ACCESS_LOG = table_of(AccessLog)
+_REFERRAL = table_of(Referral)
+_PRACTICE = table_of(Practice)
 _PRACTICE_OF_REFERRAL = (
     select(_REFERRAL.c.practice_ods, _PRACTICE.c.team_id)
     .select_from(_REFERRAL.outerjoin(_PRACTICE, _PRACTICE.c.ods_code == _REFERRAL.c.practice_ods))

@@ -8,7 +8,16 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Dialect,
+    String,
+    Table,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from domain.enums import (
@@ -23,6 +32,13 @@ from domain.enums import (
     TaskKind,
     TaskStatus,
 )
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's ``Table``, for SQLAlchemy Core statements (SQLModel leaves
+    ``__table__`` untyped)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
 
 
 class UtcDateTime(TypeDecorator[datetime]):

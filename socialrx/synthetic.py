@@ -40,6 +40,7 @@ from domain.tables import (
     Referral,
     ServiceReferral,
     UtcDateTime,
+    table_of,
 )
 from socialrx.demo import DEMO_PEOPLE
 
@@ -321,17 +322,12 @@ def _moved(rng: random.Random, value: int, low: int, high: int, lift: float, cod
 # --- writing ------------------------------------------------------------------------------
 
 
-def _table(model: type[SQLModel]) -> Table:
-    table: Table = model.__table__  # type: ignore[attr-defined]
-    return table
-
-
 TABLES: list[tuple[str, Table]] = [
-    ("referrals", _table(Referral)),
-    ("people", _table(Person)),
-    ("milestones", _table(ReferralMilestone)),
-    ("service_referrals", _table(ServiceReferral)),
-    ("changes", _table(OutcomeChange)),
+    ("referrals", table_of(Referral)),
+    ("people", table_of(Person)),
+    ("milestones", table_of(ReferralMilestone)),
+    ("service_referrals", table_of(ServiceReferral)),
+    ("changes", table_of(OutcomeChange)),
 ]
 
 
