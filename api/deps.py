@@ -16,7 +16,7 @@ from sqlmodel import Session
 from temporalio.client import Client
 
 from catalogue.geocode import Geocoder, demo_town_geocoder
-from socialrx.settings import Settings
+from core.settings import Settings
 
 
 async def get_settings(request: Request) -> Settings:

@@ -25,10 +25,10 @@ from api.access import PRACTICE, Access
 from api.principal import Principal
 from api.refusal import Refused, unavailable
 from api.schemas import ReferralSubmission
+from core.settings import Settings
 from domain.enums import REFERRAL_WORKFLOW, OrganisationKind, ReferralStatus
 from domain.messages import ReferralInput, workflow_id_for
 from domain.tables import Consent, Person, Practice, Referral
-from socialrx.settings import Settings
 
 log = logging.getLogger(__name__)
 

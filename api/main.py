@@ -23,9 +23,9 @@ from api.routes import (
 )
 from api.text_guard import reject_nul_characters
 from api.validation_errors import validation_error
-from socialrx.db import engine_for, migrate
-from socialrx.settings import Settings, get_settings
-from socialrx.temporal import connect
+from core.db import engine_for, migrate
+from core.settings import Settings, get_settings
+from core.temporal import connect
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from fastapi.security import APIKeyCookie, APIKeyHeader, OAuth2PasswordBearer
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from api import credentials
+from accounts import credentials
 from api.deps import SessionDep
 from domain.enums import ActorKind, OrganisationKind
 from domain.messages import Actor

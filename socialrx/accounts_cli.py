@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session, col, select
 
-from api.credentials import (
+from accounts.credentials import (
     AccountError,
     Role,
     add_user,
@@ -51,8 +51,8 @@ Password = Annotated[
 
 @contextmanager
 def _database() -> Iterator[Session]:
-    from socialrx.db import engine_for, migrate, session_scope
-    from socialrx.settings import get_settings
+    from core.db import engine_for, migrate, session_scope
+    from core.settings import get_settings
 
     url = get_settings().resolved_database_url
     migrate(url)

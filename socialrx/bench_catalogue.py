@@ -113,8 +113,8 @@ def catalogue(
     from api.main import create_app
     from api.routes.catalogue import router
     from catalogue.importer import import_documents
-    from socialrx.db import engine_for, migrate
-    from socialrx.settings import Settings
+    from core.db import engine_for, migrate
+    from core.settings import Settings
 
     console = Console(width=100)  # the table fits even when the output is not a terminal
     rng = random.Random(2024)

@@ -37,6 +37,9 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from core.db import engine_for, make_engine, migrate
+from core.settings import Settings
+from core.temporal import DATA_CONVERTER, installed_binary
 from domain.enums import ClosureReason
 from domain.messages import ReferralState
 from domain.policy import ReferralPolicy
@@ -47,11 +50,8 @@ from socialrx.bench_baseline import (
     project_nothing,
     suggest_nothing,
 )
-from socialrx.db import engine_for, make_engine, migrate
 from socialrx.demo_accounts import DEMO_PASSWORD
 from socialrx.seed import load_demo_data
-from socialrx.settings import Settings
-from socialrx.temporal import DATA_CONVERTER, installed_binary
 from socialrx.worker import build_worker
 
 # Deadlines that pass in seconds; the windows leave room for a loaded machine to keep up.

@@ -70,13 +70,13 @@ def _sqlite() -> Iterator[str]:
 
 
 def _report_runners() -> dict[str, Callable[..., Any]]:
-    from api.reports.funnel import closures, funnel
-    from api.reports.outcomes import outcomes
-    from api.reports.page import commissioner_page
-    from api.reports.tables import TABLES, TableName
-    from api.reports.uptake import uptake
-    from api.reports.volumes import volumes
-    from api.reports.waits import waits
+    from reports.funnel import closures, funnel
+    from reports.outcomes import outcomes
+    from reports.page import commissioner_page
+    from reports.tables import TABLES, TableName
+    from reports.uptake import uptake
+    from reports.volumes import volumes
+    from reports.waits import waits
 
     return {
         "funnel": funnel,
@@ -94,10 +94,10 @@ def _bench(console: Console, backend: str, url: str, sizes: tuple[int, int], run
     from sqlalchemy import func, select, text
     from sqlmodel import Session
 
-    from api.reports.filters import ReportFilter
-    from api.reports.small_numbers import Suppression
+    from core.db import make_engine, migrate
     from domain.tables import Referral
-    from socialrx.db import make_engine, migrate
+    from reports.filters import ReportFilter
+    from reports.small_numbers import Suppression
     from socialrx.seed import load_demo_data
     from socialrx.synthetic import seed_synthetic
 

@@ -42,8 +42,8 @@ def import_command(
     from catalogue.importer import import_file
     from catalogue.reader import SourceError
     from catalogue.validation import RecordKind
-    from socialrx.db import engine_for, migrate
-    from socialrx.settings import get_settings
+    from core.db import engine_for, migrate
+    from core.settings import get_settings
 
     errors = Console(stderr=True)
     url = get_settings().resolved_database_url
@@ -104,8 +104,8 @@ def export_command(
     from sqlmodel import Session
 
     from catalogue.exporter import ExportFormat, export_services
-    from socialrx.db import engine_for, migrate
-    from socialrx.settings import get_settings
+    from core.db import engine_for, migrate
+    from core.settings import get_settings
 
     url = get_settings().resolved_database_url
     migrate(url)

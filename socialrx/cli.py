@@ -30,8 +30,8 @@ bench_app.command("reports")(bench_reports.reports)
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    from socialrx.db import migrate as run_migrations
-    from socialrx.settings import get_settings
+    from core.db import migrate as run_migrations
+    from core.settings import get_settings
 
     run_migrations(get_settings().resolved_database_url)
     typer.echo("database is up to date")

@@ -6,7 +6,7 @@ what is missing and leaves existing accounts (and changed passwords) alone.
 
 from sqlmodel import Session
 
-from api.credentials import Role, add_user, create_api_key
+from accounts.credentials import Role, add_user, create_api_key
 from domain.accounts import ApiKey, UserAccount
 
 DEMO_PASSWORD = "millbrook-demo"

@@ -15,11 +15,11 @@ import typer
 from rich.console import Console
 from rich.panel import Panel
 
+from core.db import engine_for, migrate, session_scope
+from core.settings import Settings, get_settings
+from core.temporal import connect, installed_binary
 from socialrx.children import Child, Children, StopRequested
-from socialrx.db import engine_for, migrate, session_scope
 from socialrx.seed import load_demo_data
-from socialrx.settings import Settings, get_settings
-from socialrx.temporal import connect, installed_binary
 
 STARTUP_TIMEOUT_SECONDS = 60.0
 

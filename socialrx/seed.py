@@ -9,10 +9,10 @@ import typer
 from sqlmodel import Session
 
 from catalogue.demo import load_demo_directory
-from socialrx.db import engine_for, migrate, session_scope
+from core.db import engine_for, migrate, session_scope
+from core.settings import get_settings
 from socialrx.demo import load_demo_people
 from socialrx.demo_accounts import load_demo_accounts
-from socialrx.settings import get_settings
 
 
 def load_demo_data(session: Session) -> None:

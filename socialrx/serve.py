@@ -8,9 +8,9 @@ import asyncio
 import logging
 import signal
 
-from socialrx import logs
-from socialrx.db import engine_for, migrate
-from socialrx.settings import Settings, get_settings
+from core import logs
+from core.db import engine_for, migrate
+from core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def worker() -> None:
 
 
 async def _work_until_stopped(settings: Settings) -> None:
-    from socialrx.temporal import connect
+    from core.temporal import connect
     from socialrx.worker import run_worker
 
     # Cancelling the worker's task leaves `async with Worker` cleanly, which shuts it down.

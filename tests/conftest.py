@@ -14,8 +14,8 @@ import catalogue.tables  # noqa: F401
 import domain.accounts
 import domain.report_tables
 import domain.tables  # noqa: F401
-from socialrx.db import engine_for, migrate
-from socialrx.settings import Settings
+from core.db import engine_for, migrate
+from core.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 from temporalio.testing import WorkflowEnvironment
 
-from socialrx.temporal import DATA_CONVERTER, installed_binary
+from core.temporal import DATA_CONVERTER, installed_binary
 
 
 async def start_time_skipping() -> WorkflowEnvironment:

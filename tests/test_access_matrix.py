@@ -21,9 +21,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from catalogue.tables import ServiceAtLocation
+from core.db import engine_for
+from core.settings import Settings
 from domain.tables import LinkWorker, LinkWorkerTeam, Practice
-from socialrx.db import engine_for
-from socialrx.settings import Settings
 from tests.conftest import empty_all_tables
 from tests.referrals.conftest import running_system
 from tests.referrals.conftest import time_skipping_env as time_skipping_env

@@ -7,10 +7,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from api.credentials import api_key_for, check_password
+from accounts.credentials import api_key_for, check_password
+from core.settings import get_settings
 from socialrx.cli import app
 from socialrx.demo import load_demo_people
-from socialrx.settings import get_settings
 
 runner = CliRunner()
 

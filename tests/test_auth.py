@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from api.credentials import (
+from accounts.credentials import (
     AccountError,
     Role,
     add_user,
@@ -19,12 +19,12 @@ from api.credentials import (
     set_password,
 )
 from api.main import create_app
+from core.db import engine_for
+from core.settings import Settings
 from domain.accounts import ApiKey, SignInSession, UserAccount
 from domain.tables import utcnow
-from socialrx.db import engine_for
 from socialrx.demo_accounts import DEMO_API_KEY, DEMO_PASSWORD, DEMO_USERS
 from socialrx.seed import load_demo_data
-from socialrx.settings import Settings
 from tests.conftest import empty_all_tables
 
 PASSWORD = "a long enough password"

@@ -30,9 +30,9 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from socialrx.db import engine_for
-from socialrx.settings import Settings
-from socialrx.temporal import DATA_CONVERTER
+from core.db import engine_for
+from core.settings import Settings
+from core.temporal import DATA_CONVERTER
 from socialrx.worker import build_worker
 from tests.conftest import empty_all_tables
 from tests.referrals.conftest import dev_server_env as dev_server_env
@@ -119,7 +119,7 @@ def live_api(
     database_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveApi]:
-    from api.credentials import add_user
+    from accounts.credentials import add_user
 
     engine = engine_for(database_url)
     empty_all_tables(engine)

@@ -4,6 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from api.schemas import AssessmentIn
+from core.settings import Settings
 from domain.measures import (
     INSTRUMENTS,
     MeasureError,
@@ -13,7 +14,6 @@ from domain.measures import (
     validate,
 )
 from domain.messages import MeasureAnswers
-from socialrx.settings import Settings
 
 
 def swemwbs(*answers: int) -> MeasureAnswers:

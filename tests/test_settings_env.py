@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import Settings
 from domain.policy import ReferralPolicy
-from socialrx.settings import Settings
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from api.main import create_app
-from socialrx.settings import Settings
+from core.settings import Settings
 
 
 @pytest.fixture

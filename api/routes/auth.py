@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
-from api import credentials
+from accounts import credentials
 from api.deps import SessionDep, SettingsDep
 from api.principal import (
     SESSION_COOKIE,

@@ -14,16 +14,16 @@ from fastapi.responses import HTMLResponse
 
 from api.access import COMMISSIONER, Access, AccessDep
 from api.deps import SessionDep, SettingsDep
-from api.reports.filters import ReportFilter
-from api.reports.funnel import Closures, Funnel, closures, funnel
-from api.reports.outcomes import Outcomes, outcomes
-from api.reports.page import commissioner_page
-from api.reports.small_numbers import NONE, Suppression
-from api.reports.tables import TABLES, TableName
-from api.reports.uptake import Uptake, uptake
-from api.reports.volumes import Volumes, volumes
-from api.reports.waits import Waits, waits
-from socialrx.settings import Settings
+from core.settings import Settings
+from reports.filters import ReportFilter
+from reports.funnel import Closures, Funnel, closures, funnel
+from reports.outcomes import Outcomes, outcomes
+from reports.page import commissioner_page
+from reports.small_numbers import NONE, Suppression
+from reports.tables import TABLES, TableName
+from reports.uptake import Uptake, uptake
+from reports.volumes import Volumes, volumes
+from reports.waits import Waits, waits
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 

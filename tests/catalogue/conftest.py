@@ -15,7 +15,7 @@ from api.main import create_app
 from api.routes.catalogue import router
 from catalogue.demo import expand_service
 from catalogue.importer import ImportReport, import_documents
-from socialrx.settings import Settings
+from core.settings import Settings
 
 # CI clones the repository with shared/ beside it.
 HSDS = Path(__file__).parents[2] / ".." / "shared" / "standards" / "hsds"

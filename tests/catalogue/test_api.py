@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from api.credentials import Role, create_api_key
+from accounts.credentials import Role, create_api_key
 from catalogue.demo import load_demo_directory
 from catalogue.importer import import_file
 from tests.catalogue.conftest import HSDS, assert_valid, town_service

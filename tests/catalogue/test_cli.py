@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from catalogue.search_index import tokenize
+from core.settings import get_settings
 from socialrx.cli import app
-from socialrx.settings import get_settings
 from tests.catalogue.conftest import HSDS, load_json, town_service
 
 runner = CliRunner()

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from catalogue.demo import load_demo_directory
 from catalogue.tables import Service
-from socialrx.db import MIGRATIONS, make_engine
+from core.db import MIGRATIONS, make_engine
 
 BEFORE_DIRECTORY = "f09e5a1c4639"
 

@@ -15,9 +15,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from catalogue.demo import load_demo_directory
+from core.settings import Settings
 from domain.policy import ReferralPolicy
 from socialrx.demo import load_demo_people
-from socialrx.settings import Settings
 from tests.history_text import history_text, personal_details_in
 from tests.referrals.driver import Driver
 from tests.temporal_env import start_dev_server, start_time_skipping

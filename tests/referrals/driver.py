@@ -15,7 +15,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from api.credentials import Role, add_user
+from accounts.credentials import Role, add_user
 from domain.accounts import UserAccount
 from domain.messages import ReferralState, workflow_id_for
 from domain.tables import OutboxMessage, OutcomeRecord, Task

@@ -16,9 +16,9 @@ from temporalio.client import (
 )
 
 from api.main import create_app
+from core.settings import Settings
+from core.temporal import DATA_CONVERTER
 from domain.tables import Consent, Person, Referral
-from socialrx.settings import Settings
-from socialrx.temporal import DATA_CONVERTER
 from tests.referrals.driver import Driver
 
 

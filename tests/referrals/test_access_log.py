@@ -9,8 +9,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from api.main import create_app
+from core.settings import Settings
 from domain.accounts import AccessLog
-from socialrx.settings import Settings
 from tests.referrals.driver import LINK_WORKER, OTHER_PRACTICE, PRACTICE, Driver
 
 ORGANISATION = "organisation:org-millbrook-leisure-trust"

@@ -8,7 +8,7 @@ import pytest
 
 from api.fhir import systems
 from api.main import create_app
-from socialrx.settings import Settings
+from core.settings import Settings
 from tests.referrals.driver import (
     LINK_WORKER,
     OTHER_PRACTICE,

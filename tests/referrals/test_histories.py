@@ -16,7 +16,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from socialrx.temporal import DATA_CONVERTER
+from core.temporal import DATA_CONVERTER
 from tests.history_text import history_text, personal_details_in
 from tests.referrals.driver import NHS_NUMBERS_USED, PERSONAL_FIELDS, Driver, person
 from workflows.referral import ReferralWorkflow

@@ -7,10 +7,10 @@ from uuid import UUID, uuid4
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from core.settings import Settings
 from domain.enums import REFERRAL_WORKFLOW
 from domain.messages import ReferralInput, ReferralState, workflow_id_for
 from domain.policy import ReferralPolicy
-from socialrx.settings import Settings
 from tests.referrals.driver import PRACTICE, Driver, person
 from tests.referrals.intake_helpers import StartWatch, api_with, counts
 

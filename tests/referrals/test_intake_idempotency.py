@@ -5,7 +5,7 @@ one referral and one workflow."""
 import asyncio
 from uuid import UUID, uuid4
 
-from socialrx.settings import Settings
+from core.settings import Settings
 from tests.referrals.driver import OTHER_PRACTICE, PRACTICE, Driver, person
 from tests.referrals.intake_helpers import StartWatch, api_with, counts
 

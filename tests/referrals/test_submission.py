@@ -8,9 +8,9 @@ from sqlmodel import Session, func, select
 from temporalio.client import Client
 
 from api.main import create_app
+from core.settings import Settings
+from core.temporal import DATA_CONVERTER
 from domain.tables import Person, Referral
-from socialrx.settings import Settings
-from socialrx.temporal import DATA_CONVERTER
 from tests.referrals.driver import NHS_NUMBERS_USED, PRACTICE, Driver, person
 
 

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from api.credentials import add_user
+from accounts.credentials import add_user
 from api.main import create_app
-from socialrx.db import engine_for
-from socialrx.settings import ReportSettings, Settings
+from core.db import engine_for
+from core.settings import ReportSettings, Settings
 from tests.conftest import empty_all_tables
 from tests.referrals.driver import ROLES, TEST_PASSWORD
 from tests.reports.known_data import load_known_service

@@ -6,7 +6,7 @@ import io
 import httpx
 import pytest
 
-from api.reports.tables import TableName
+from reports.tables import TableName
 from tests.reports.conftest import COMMISSIONER, signed_in_as
 
 HEADERS = {

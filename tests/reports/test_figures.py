@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from api.reports.small_numbers import Suppression
+from reports.small_numbers import Suppression
 from tests.reports.conftest import COMMISSIONER, report_api, signed_in_as
 from tests.reports.known_data import LEISURE_TRUST
 

@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from api.reports.filters import ReportFilter
-from api.reports.funnel import funnel
-from api.reports.small_numbers import NONE
+from core.db import engine_for
 from domain.report_tables import OutcomeChange, ReferralMilestone
 from domain.tables import Person, Practice, Referral
+from reports.filters import ReportFilter
+from reports.funnel import funnel
+from reports.small_numbers import NONE
 from socialrx.cli import app
-from socialrx.db import engine_for
 
 
 def test_seed_synthetic_fills_the_read_model_with_labelled_referrals(tmp_path: Path) -> None:

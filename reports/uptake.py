@@ -7,13 +7,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
-from api.reports.filters import ReportFilter
-from api.reports.small_numbers import Suppression
 from catalogue.tables import Attribute, Organization, Service, TaxonomyTerm
 from catalogue.taxonomy import SOCIAL_PRESCRIBING_TAXONOMY_ID
 from domain.enums import ServiceReferralStatus
 from domain.report_tables import ReferralMilestone as M
 from domain.tables import ServiceReferral as SR
+from reports.filters import ReportFilter
+from reports.small_numbers import Suppression
 
 
 class UptakeRow(BaseModel):

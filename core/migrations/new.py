@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from socialrx.db import MIGRATIONS, migrate
+from core.db import MIGRATIONS, migrate
 
 
 def main() -> None:

@@ -4,10 +4,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
-from api.reports.filters import ReportFilter
-from api.reports.small_numbers import Suppression
 from domain.report_tables import ReferralMilestone as M
 from domain.tables import LinkWorker, Practice
+from reports.filters import ReportFilter
+from reports.small_numbers import Suppression
 
 
 class PracticeVolume(BaseModel):

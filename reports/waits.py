@@ -4,13 +4,13 @@ from pydantic import BaseModel
 from sqlalchemy import join
 from sqlmodel import Session, col, select
 
-from api.reports.filters import ReportFilter
-from api.reports.small_numbers import Suppression
-from api.reports.sql import days_between, percentiles
 from catalogue.tables import Organization
 from domain.enums import ServiceReferralStatus
 from domain.report_tables import ReferralMilestone as M
 from domain.tables import ServiceReferral as SR
+from reports.filters import ReportFilter
+from reports.small_numbers import Suppression
+from reports.sql import days_between, percentiles
 
 
 class Wait(BaseModel):

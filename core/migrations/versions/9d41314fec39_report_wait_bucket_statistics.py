@@ -4,7 +4,7 @@ Revision ID: 9d41314fec39
 Revises: d6d31e1d5a93
 Create Date: 2026-12-04 04:30:00.000000
 
-The waits report counts values per hundredth of a day (``api.reports.sql.percentiles``).
+The waits report counts values per hundredth of a day (``reports.sql.percentiles``).
 Without statistics on that expression PostgreSQL guesses one group per row, so it sorts a
 million rows (on disk) instead of hashing a few thousand groups in parallel. These give
 ANALYZE the expressions to measure; they must stay the very expressions the report groups
@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _bucket(later: str, earlier: str) -> str:
-    # floor(days_between(later, earlier) * 100 + 0.5), as api.reports.sql compiles it.
+    # floor(days_between(later, earlier) * 100 + 0.5), as reports.sql compiles it.
     return f"(floor((date_part('epoch', {later} - {earlier}) / 86400.0) * 100 + 0.5))"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from socialrx.settings import Settings
+from core.settings import Settings
 
 DATA_CONVERTER = pydantic_data_converter
 

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.var_dir / 'socialrx.db'}"
+        return self.database_url or f"sqlite:///{self.var_dir / 'core.db'}"
 
     @property
     def resolved_temporal_address(self) -> str:

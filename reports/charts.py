@@ -10,10 +10,10 @@ matplotlib.use("Agg")  # no display: render to files only
 
 from matplotlib.figure import Figure
 
-from api.reports.funnel import Funnel
-from api.reports.outcomes import Outcomes
-from api.reports.uptake import Uptake
-from api.reports.waits import Waits
+from reports.funnel import Funnel
+from reports.outcomes import Outcomes
+from reports.uptake import Uptake
+from reports.waits import Waits
 
 COLOUR = "#005eb8"  # NHS blue
 SECOND = "#7c2855"

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlmodel import Session
 
-from api.reports.filters import ReportFilter
-from api.reports.funnel import closures, funnel
-from api.reports.outcomes import MeanChange, outcomes
-from api.reports.small_numbers import Suppression
-from api.reports.uptake import uptake
-from api.reports.volumes import volumes
-from api.reports.waits import waits
+from reports.filters import ReportFilter
+from reports.funnel import closures, funnel
+from reports.outcomes import MeanChange, outcomes
+from reports.small_numbers import Suppression
+from reports.uptake import uptake
+from reports.volumes import volumes
+from reports.waits import waits
 
 
 class TableName(StrEnum):

@@ -6,19 +6,19 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlmodel import Session
 
-from api.reports.charts import funnel_chart, outcome_chart, uptake_chart, waits_chart
-from api.reports.filters import ReportFilter
-from api.reports.funnel import closures, funnel
-from api.reports.outcomes import outcomes
-from api.reports.small_numbers import Suppression
-from api.reports.uptake import uptake
-from api.reports.waits import waits
+from reports.charts import funnel_chart, outcome_chart, uptake_chart, waits_chart
+from reports.filters import ReportFilter
+from reports.funnel import closures, funnel
+from reports.outcomes import outcomes
+from reports.small_numbers import Suppression
+from reports.uptake import uptake
+from reports.waits import waits
 
 
 @cache
 def _templates() -> Environment:
     return Environment(
-        loader=PackageLoader("api.reports", "templates"),
+        loader=PackageLoader("reports", "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -8,11 +8,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Integer, case, func, select
 from sqlmodel import Session, col
 
-from api.reports.filters import ReportFilter
-from api.reports.small_numbers import Suppression
 from domain.measures import INSTRUMENTS
 from domain.report_tables import OutcomeChange as C
 from domain.report_tables import ReferralMilestone as M
+from reports.filters import ReportFilter
+from reports.small_numbers import Suppression
 
 AREAS = INSTRUMENTS["wellbeing_star", "1"].items
 ONS4_ITEMS = INSTRUMENTS["ons4", "1"].items

@@ -5,10 +5,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
-from api.reports.filters import ReportFilter
-from api.reports.small_numbers import Suppression
 from domain.enums import ClosureReason
 from domain.report_tables import ReferralMilestone as M
+from reports.filters import ReportFilter
+from reports.small_numbers import Suppression
 
 STAGES = (
     ("referred", col(M.referred_at)),

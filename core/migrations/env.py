@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the caller (socialrx.db.migrate) or settings."""
+"""Alembic environment: the URL comes from the caller (core.db.migrate) or settings."""
 
 from alembic import context
 from sqlmodel import SQLModel
@@ -7,7 +7,7 @@ import catalogue.tables  # noqa: F401  (registers the directory tables)
 import domain.accounts
 import domain.report_tables
 import domain.tables  # noqa: F401  (registers the read-model tables)
-from socialrx.db import make_engine
+from core.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -17,7 +17,7 @@ def _url() -> str:
     url = config.attributes.get("database_url")
     if url:
         return str(url)
-    from socialrx.settings import get_settings
+    from core.settings import get_settings
 
     return get_settings().resolved_database_url
 
