@@ -69,12 +69,22 @@ class ContactAttempt(BaseModel):
     actor: Actor
     method: ContactMethod
     reached: bool
+    note_ids: list[int] = Field(
+        default=[],
+        description="Notes written for this step (ids only; the text stays in the "
+        "database), shown once the step is applied.",
+    )
 
 
 class Assessment(BaseModel):
     actor: Actor
     need_codes: list[Code] = Field(min_length=1)
     baseline: list[MeasureAnswers] = []
+    note_ids: list[int] = Field(
+        default=[],
+        description="Notes written for this step (ids only; the text stays in the "
+        "database), shown once the step is applied.",
+    )
 
 
 class ServiceChoice(BaseModel):
@@ -111,6 +121,11 @@ class Closure(BaseModel):
 
     actor: Actor
     reason: ClosureReason
+    note_ids: list[int] = Field(
+        default=[],
+        description="Notes written for this step (ids only; the text stays in the "
+        "database), shown once the step is applied.",
+    )
 
 
 # --- state, as the query answers it -----------------------------------------------------
@@ -216,6 +231,7 @@ class Projection(BaseModel):
     outcomes: list[OutcomeSpec] = []
     messages: list[MessageSpec] = []
     detail: dict[str, str | int | bool | None] = {}
+    note_ids: list[int] = []
     rows_due_by: datetime | None = Field(
         default=None,
         description="Set on a new referral's first step: until then a missing referral row is "

@@ -148,6 +148,10 @@ class ReferralNote(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
     )
+    step_key: str | None = Field(default=None, max_length=80)
+    """The step that carried this note, set by that step's projection. A note is written just
+    before its step is sent to the workflow and stays hidden (None) until the step is applied,
+    so a refused step leaves nothing visible and an accepted one never loses its note."""
 
 
 class AppliedStep(SQLModel, table=True):
