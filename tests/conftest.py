@@ -1,21 +1,44 @@
 """Shared fixtures: a real database (SQLite, or PostgreSQL when SOCIALRX_TEST_DATABASE_URL is
-set by scripts/with-postgres), migrated once per run and emptied before each test."""
+set by scripts/with-postgres), migrated once per run and emptied before each test; real Temporal
+servers, one of each kind per run; and the `system` and `workflow` markers.
+
+Fixtures live here and in the other conftest.py files, and are never imported from them: pytest
+hands them to the tests that name them. Helpers that tests import live in tests/support/.
+"""
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, SQLModel
+from sqlalchemy import Engine
+from sqlmodel import Session
+from temporalio.testing import WorkflowEnvironment
 
-import catalogue.tables  # noqa: F401
-import domain.accounts
-import domain.report_tables
-import domain.tables  # noqa: F401
 from core.db import engine_for, migrate
 from core.settings import Settings
+from tests.support.database import empty_all_tables
+from tests.support.temporal_env import start_dev_server, start_time_skipping
+
+# A test that uses any of these fixtures (directly or through another fixture) starts a
+# Temporal server with a worker and the API, or the whole `socialrx dev`: it is a system test.
+SYSTEM_FIXTURES = frozenset({"time_skipping_env", "dev_server_env"})
+TESTS = Path(__file__).parent
+WORKFLOW_TESTS = TESTS / "workflows"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark system tests (`pytest -m "not system"` is the fast set) and workflow-only tests.
+
+    Workflow-only tests start just a time-skipping server with fake activities and take
+    seconds, so they stay in the fast set unless a module marks them `system` itself.
+    """
+    for item in items:
+        if item.path.is_relative_to(WORKFLOW_TESTS):
+            item.add_marker(pytest.mark.workflow)
+            continue
+        if SYSTEM_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.system)
 
 
 @pytest.fixture(scope="session")
@@ -25,39 +48,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     )
     migrate(url)
     return url
-
-
-def empty_all_tables(engine: Engine) -> None:
-    tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            # TRUNCATE passes the trigger that keeps access_log append-only. It waits for
-            # every other transaction on these tables, so one left open by an earlier test
-            # fails here at once, named, instead of hanging until the test times out.
-            connection.execute(text("SET LOCAL lock_timeout = '15s'"))
-            quoted = ", ".join(f'"{name}"' for name in tables)
-            try:
-                connection.execute(text(f"TRUNCATE {quoted}"))
-            except OperationalError as error:
-                raise AssertionError(
-                    f"an earlier test left transactions open: {open_transactions(engine)}"
-                ) from error
-            return
-        for name in tables:
-            connection.execute(text(f'DELETE FROM "{name}"'))
-
-
-def open_transactions(engine: Engine) -> list[tuple[object, ...]]:
-    """Other sessions of this database inside a transaction: state, since when, last SQL."""
-    with engine.connect() as connection:
-        rows = connection.execute(
-            text(
-                "SELECT state, xact_start, left(query, 120) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                "AND xact_start IS NOT NULL"
-            )
-        )
-        return [tuple(row) for row in rows]
 
 
 @pytest.fixture
@@ -76,3 +66,17 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=database_url, var_dir=tmp_path / "var")
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await start_time_skipping()
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await start_dev_server()
+    yield env
+    await env.shutdown()

@@ -24,11 +24,10 @@ from catalogue.tables import ServiceAtLocation
 from core.db import engine_for
 from core.settings import Settings
 from domain.tables import LinkWorker, LinkWorkerTeam, Practice
-from tests.conftest import empty_all_tables
-from tests.referrals.conftest import running_system
-from tests.referrals.conftest import time_skipping_env as time_skipping_env
-from tests.referrals.driver import NHS_NUMBERS_USED, SWEMWBS_LATER, Driver, person
-from tests.referrals.fhir_resources import contained
+from tests.support.database import empty_all_tables
+from tests.support.driver import NHS_NUMBERS_USED, SWEMWBS_LATER, Driver, person
+from tests.support.fhir_resources import contained
+from tests.support.system import running_system
 
 ROLES = {
     "practice": "practice:A81001",

@@ -25,7 +25,7 @@ from domain.accounts import ApiKey, SignInSession, UserAccount
 from domain.tables import utcnow
 from socialrx.demo_accounts import DEMO_API_KEY, DEMO_PASSWORD, DEMO_USERS
 from socialrx.seed import load_demo_data
-from tests.conftest import empty_all_tables
+from tests.support.database import empty_all_tables
 
 PASSWORD = "a long enough password"
 

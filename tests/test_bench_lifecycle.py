@@ -7,7 +7,10 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from socialrx.cli import app
-from tests.temporal_env import start_dev_server
+from tests.support.temporal_env import start_dev_server
+
+# Starts real servers and processes: a system test.
+pytestmark = pytest.mark.system
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.dev_processes import children_of, dev_environment, is_alive, running_dev
-from tests.temporal_env import start_dev_server
+from tests.support.dev_processes import children_of, dev_environment, is_alive, running_dev
+from tests.support.temporal_env import start_dev_server
+
+# Starts real servers and processes: a system test.
+pytestmark = pytest.mark.system
 
 
 @pytest.fixture(scope="module")

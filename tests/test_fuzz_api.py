@@ -34,10 +34,9 @@ from core.db import engine_for
 from core.settings import Settings
 from core.temporal import DATA_CONVERTER
 from socialrx.worker import build_worker
-from tests.conftest import empty_all_tables
-from tests.referrals.conftest import dev_server_env as dev_server_env
-from tests.referrals.conftest import load_directory_and_people
-from tests.referrals.driver import ROLES, TEST_PASSWORD, person
+from tests.support.database import empty_all_tables
+from tests.support.driver import ROLES, TEST_PASSWORD, person
+from tests.support.system import load_directory_and_people
 
 ACTORS = {
     "practice": "practice:A81001",

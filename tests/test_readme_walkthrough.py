@@ -10,8 +10,12 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.dev_processes import children_of, dev_environment, is_alive, running_dev
+from tests.support.dev_processes import children_of, dev_environment, is_alive, running_dev
+
+# Starts real servers and processes: a system test.
+pytestmark = pytest.mark.system
 
 README = Path(__file__).parent.parent / "README.md"
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from accounts.credentials import Role, create_api_key
 from catalogue.demo import load_demo_directory
 from catalogue.importer import import_file
-from tests.catalogue.conftest import HSDS, assert_valid, town_service
+from tests.support.hsds import HSDS, assert_valid, town_service
 
 
 @pytest.fixture

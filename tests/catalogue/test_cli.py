@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from catalogue.search_index import tokenize
 from core.settings import get_settings
 from socialrx.cli import app
-from tests.catalogue.conftest import HSDS, load_json, town_service
+from tests.support.hsds import HSDS, load_json, town_service
 
 runner = CliRunner()
 

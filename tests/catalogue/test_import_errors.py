@@ -13,7 +13,7 @@ from catalogue.importer import import_documents, import_file
 from catalogue.reader import SourceError
 from catalogue.tables import Organization, Service, TaxonomyTerm
 from catalogue.validation import RecordKind
-from tests.catalogue.conftest import town_service
+from tests.support.hsds import town_service
 
 
 def write_lines(path: Path, *lines: str) -> Path:

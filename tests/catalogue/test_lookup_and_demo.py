@@ -13,7 +13,7 @@ from catalogue.taxonomy import SOCIAL_PRESCRIBING_TERMS, is_social_prescribing_n
 from catalogue.updates import CapacityStatusUpdate, update_capacity_and_status
 from domain.enums import ActorKind
 from domain.messages import Actor
-from tests.catalogue.conftest import town_service
+from tests.support.hsds import town_service
 
 
 def count(session: Session, model: Any) -> int:

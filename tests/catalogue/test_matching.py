@@ -10,7 +10,7 @@ from sqlmodel import Session
 from catalogue.geocode import GeoPoint, demo_town_geocoder
 from catalogue.matching import ExclusionCode, MatchRequest, MatchResult, suggest
 from catalogue.service_facts import AttendanceMode, CapacityState
-from tests.catalogue.conftest import town_service
+from tests.support.hsds import town_service
 
 Add = Callable[..., Any]
 MB1 = GeoPoint(latitude=52.3, longitude=-1.5)

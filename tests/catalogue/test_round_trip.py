@@ -21,7 +21,7 @@ from catalogue.importer import import_file
 from catalogue.reader import read_source
 from catalogue.tables import Organization, Service, ServiceAtLocation, TaxonomyTerm
 from catalogue.validation import SCHEMA_FILE
-from tests.catalogue.conftest import HSDS, load_json
+from tests.support.hsds import HSDS, load_json
 
 SERVICE_ID = "ac148810-d857-441c-9679-408f346de14b"
 

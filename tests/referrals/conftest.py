@@ -1,72 +1,17 @@
-"""A running system per test: real time-skipping Temporal server, real worker, real API,
-real database, with the demo team and a small directory loaded."""
+"""A running system per test (tests/support/system.py): real time-skipping Temporal server,
+real worker, real API, real database, with the demo team and a small directory loaded."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
-from uuid import uuid4
 
-import httpx
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.pool import QueuePool
-from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 
-from api.main import create_app
-from catalogue.demo import load_demo_directory
 from core.settings import Settings
 from domain.policy import ReferralPolicy
-from socialrx.demo import load_demo_people
-from tests.history_text import history_text, personal_details_in
-from tests.referrals.driver import Driver
-from tests.temporal_env import start_dev_server, start_time_skipping
-
-
-@pytest.fixture(scope="session")
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await start_time_skipping()
-    yield env
-    await env.shutdown()
-
-
-def load_directory_and_people(engine: Engine) -> None:
-    with Session(engine) as session:
-        load_demo_people(session)
-        load_demo_directory(session)
-
-
-@asynccontextmanager
-async def running_system(
-    env: WorkflowEnvironment, engine: Engine, settings: Settings, cache_workflows: bool
-) -> AsyncIterator[Driver]:
-    load_directory_and_people(engine)
-    task_queue = f"referrals-{uuid4()}"
-    app = create_app(settings.model_copy(update={"task_queue": task_queue}), env.client)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://socialrx.test") as http:
-        driver = Driver(
-            http=http,
-            env=env,
-            engine=engine,
-            task_queue=task_queue,
-            cache_workflows=cache_workflows,
-        )
-        await driver.start_worker()
-        try:
-            yield driver
-            # Every history this test produced must be free of personal details.
-            for referral_id, history in (await driver.histories()).items():
-                leaked = personal_details_in(history_text(history), driver.personal_details())
-                assert not leaked, f"history of {referral_id} holds personal data: {leaked}"
-        finally:
-            await driver.terminate_open_referrals()
-            if driver.worker_running:
-                await driver.stop_worker()
-    # Every connection is back in the pool: one still checked out keeps its transaction, and
-    # its locks, until the process ends.
-    assert isinstance(engine.pool, QueuePool)
-    assert engine.pool.checkedout() == 0, "a connection was not given back to the pool"
+from tests.support.driver import Driver
+from tests.support.system import running_system
 
 
 @pytest.fixture
@@ -75,13 +20,6 @@ async def driver(
 ) -> AsyncIterator[Driver]:
     async with running_system(time_skipping_env, engine, settings, False) as driver:
         yield driver
-
-
-@pytest.fixture(scope="session")
-async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await start_dev_server()
-    yield env
-    await env.shutdown()
 
 
 # Deadlines compressed to seconds, for tests that run on the real dev server's clock.

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from api.main import create_app
 from core.settings import Settings
 from domain.accounts import AccessLog
-from tests.referrals.driver import LINK_WORKER, OTHER_PRACTICE, PRACTICE, Driver
+from tests.support.driver import LINK_WORKER, OTHER_PRACTICE, PRACTICE, Driver
 
 ORGANISATION = "organisation:org-millbrook-leisure-trust"
 COMMISSIONER = "commissioner:millbrook-icb"

@@ -3,7 +3,7 @@
 from typing import Any
 from uuid import UUID
 
-from tests.referrals.driver import LINK_WORKER, PRACTICE, Driver, organisation_actor
+from tests.support.driver import LINK_WORKER, PRACTICE, Driver, organisation_actor
 
 LEISURE = "org-millbrook-leisure-trust"
 

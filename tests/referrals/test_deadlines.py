@@ -1,11 +1,11 @@
-"""(d) overdue first contact, (e) silent organisation, (f) declining organisation,
-(g) one missed follow-up, (h) both missed."""
+"""Deadlines: overdue first contact, a silent organisation, a declining organisation, one missed
+follow-up, and both follow-ups missed."""
 
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from domain.policy import ReferralPolicy
-from tests.referrals.driver import SWEMWBS_LATER, Driver
+from tests.support.driver import SWEMWBS_LATER, Driver
 
 
 def tasks_of(driver: Driver, referral_id: UUID, kind: str) -> list[tuple[str, str, str]]:

@@ -1,9 +1,9 @@
-"""(b) declines, (c) unable to contact, (i) consent withdrawn: endings before completion."""
+"""Endings before completion: the person declines, cannot be contacted, or withdraws consent."""
 
 from datetime import timedelta
 
 from domain.codes import REFERRAL_TO_SOCIAL_PRESCRIBING, SOCIAL_PRESCRIBING_DECLINED
-from tests.referrals.driver import PRACTICE, Driver
+from tests.support.driver import PRACTICE, Driver
 
 
 def open_tasks(driver: Driver, referral_id: object) -> list[str]:

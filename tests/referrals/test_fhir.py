@@ -9,15 +9,15 @@ import pytest
 from api.fhir import systems
 from api.main import create_app
 from core.settings import Settings
-from tests.referrals.driver import (
+from tests.support.driver import (
     LINK_WORKER,
     OTHER_PRACTICE,
     PRACTICE,
     Driver,
     person,
 )
-from tests.referrals.fhir_resources import FHIR_HEADERS, contained, patient, transaction
-from tests.referrals.intake_helpers import counts
+from tests.support.fhir_resources import FHIR_HEADERS, contained, patient, transaction
+from tests.support.intake_helpers import counts
 
 LEISURE = "org-millbrook-leisure-trust"
 

@@ -1,7 +1,7 @@
-"""(a) A referral runs through contact, assessment, connection, uptake and both follow-ups."""
+"""A referral runs through contact, assessment, connection, uptake and both follow-ups."""
 
 from domain.codes import REFERRAL_TO_SOCIAL_PRESCRIBING
-from tests.referrals.driver import SWEMWBS_BASELINE, SWEMWBS_LATER, Driver
+from tests.support.driver import SWEMWBS_BASELINE, SWEMWBS_LATER, Driver
 
 
 async def test_referral_completes_after_both_follow_ups_and_tells_the_gp(driver: Driver) -> None:

@@ -17,8 +17,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from core.temporal import DATA_CONVERTER
-from tests.history_text import history_text, personal_details_in
-from tests.referrals.driver import NHS_NUMBERS_USED, PERSONAL_FIELDS, Driver, person
+from tests.support.driver import NHS_NUMBERS_USED, PERSONAL_FIELDS, Driver, person
+from tests.support.history_text import history_text, personal_details_in
 from workflows.referral import ReferralWorkflow
 
 SAVED = Path(__file__).parents[1] / "histories"

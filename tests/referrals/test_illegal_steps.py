@@ -1,4 +1,4 @@
-"""(j) An illegal step answers 409 with a reason, and changes nothing anywhere."""
+"""An illegal step answers 409 with a reason, and changes nothing anywhere."""
 
 from typing import Any
 from uuid import UUID
@@ -6,7 +6,7 @@ from uuid import UUID
 from sqlmodel import Session, func, select
 
 from domain.tables import AuditEvent, OutboxMessage, ReferralNote, Task
-from tests.referrals.driver import LINK_WORKER, PRACTICE, SWEMWBS_LATER, Driver, person
+from tests.support.driver import LINK_WORKER, PRACTICE, SWEMWBS_LATER, Driver, person
 
 
 def footprint(driver: Driver, referral_id: UUID) -> dict[str, Any]:

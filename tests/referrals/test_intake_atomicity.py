@@ -11,8 +11,8 @@ from core.settings import Settings
 from domain.enums import REFERRAL_WORKFLOW
 from domain.messages import ReferralInput, ReferralState, workflow_id_for
 from domain.policy import ReferralPolicy
-from tests.referrals.driver import PRACTICE, Driver, person
-from tests.referrals.intake_helpers import StartWatch, api_with, counts
+from tests.support.driver import PRACTICE, Driver, person
+from tests.support.intake_helpers import StartWatch, api_with, counts
 
 
 def refuse() -> None:

@@ -4,8 +4,8 @@ practice that made it; once it is closed, the person can be referred again."""
 import asyncio
 from uuid import UUID
 
-from tests.referrals.driver import OTHER_PRACTICE, PRACTICE, Driver, person
-from tests.referrals.intake_helpers import counts
+from tests.support.driver import OTHER_PRACTICE, PRACTICE, Driver, person
+from tests.support.intake_helpers import counts
 
 
 async def test_open_referral_for_the_same_person_answers_409(driver: Driver) -> None:

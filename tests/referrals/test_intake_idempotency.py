@@ -6,8 +6,8 @@ import asyncio
 from uuid import UUID, uuid4
 
 from core.settings import Settings
-from tests.referrals.driver import OTHER_PRACTICE, PRACTICE, Driver, person
-from tests.referrals.intake_helpers import StartWatch, api_with, counts
+from tests.support.driver import OTHER_PRACTICE, PRACTICE, Driver, person
+from tests.support.intake_helpers import StartWatch, api_with, counts
 
 
 async def test_same_key_and_body_returns_the_stored_response(

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from tests.referrals.driver import PRACTICE, Driver, person
-from tests.referrals.intake_helpers import counts
+from tests.support.driver import PRACTICE, Driver, person
+from tests.support.intake_helpers import counts
 
 BAD_FIELDS: list[tuple[str, Any, str]] = [
     ("nhs_number", "9434765918", "valid 10-digit NHS number"),

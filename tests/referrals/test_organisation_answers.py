@@ -5,7 +5,7 @@ the link worker's work."""
 import json
 from typing import Any
 
-from tests.referrals.driver import Driver
+from tests.support.driver import Driver
 
 WALKS, LEISURE = "svc-health-walks", "org-millbrook-leisure-trust"
 POTTERY, STUDIOS = "svc-pottery-for-beginners", "org-canal-side-studios"

@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlmodel import Session, select
 
 from domain.report_tables import OutcomeChange, ReferralMilestone
-from tests.referrals.driver import Driver
+from tests.support.driver import Driver
 
 AREAS = (
     "lifestyle",

@@ -1,4 +1,4 @@
-"""(k) A worker stopped mid-referral, and activities run twice, change nothing for the person."""
+"""A worker stopped mid-referral, and activities run twice, change nothing for the person."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
@@ -10,7 +10,7 @@ from activities.read_model import ReadModelActivities
 from domain.enums import MessageKind, RecipientKind, ReferralStatus, TaskKind
 from domain.messages import SYSTEM, MeasureAnswers, MessageSpec, OutcomeSpec, Projection, TaskSpec
 from domain.tables import AuditEvent, OutboxMessage, OutcomeRecord, Task
-from tests.referrals.driver import Driver
+from tests.support.driver import Driver
 
 
 async def test_referral_completes_across_worker_restarts(driver: Driver) -> None:

@@ -11,7 +11,7 @@ from api.main import create_app
 from core.settings import Settings
 from core.temporal import DATA_CONVERTER
 from domain.tables import Person, Referral
-from tests.referrals.driver import NHS_NUMBERS_USED, PRACTICE, Driver, person
+from tests.support.driver import NHS_NUMBERS_USED, PRACTICE, Driver, person
 
 
 def rows(driver: Driver) -> tuple[int, int]:

@@ -1,6 +1,6 @@
 """The connect step uses matching: suggestions come from the person's needs, age and area."""
 
-from tests.referrals.driver import Driver
+from tests.support.driver import Driver
 
 
 async def test_assessment_asks_matching_and_the_choice_is_recorded_against_it(

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from reports.tables import TableName
-from tests.reports.conftest import COMMISSIONER, signed_in_as
+from tests.support.reports import COMMISSIONER, signed_in_as
 
 HEADERS = {
     TableName.FUNNEL: ["stage", "count", "conversion_pct", "of_referred_pct"],

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from reports.small_numbers import Suppression
-from tests.reports.conftest import COMMISSIONER, report_api, signed_in_as
-from tests.reports.known_data import LEISURE_TRUST
+from tests.support.known_data import LEISURE_TRUST
+from tests.support.reports import COMMISSIONER, report_api, signed_in_as
 
 
 async def get(api: httpx.AsyncClient, report: str, **params: Any) -> Any:

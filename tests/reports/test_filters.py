@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from tests.reports.conftest import COMMISSIONER, load_service, signed_in_as
-from tests.reports.filter_data import ADVICE_CENTRE, BENEFITS, load_filter_service
-from tests.reports.known_data import LEISURE_TRUST, WALKS
+from tests.support.filter_data import ADVICE_CENTRE, BENEFITS, load_filter_service
+from tests.support.known_data import LEISURE_TRUST, WALKS
+from tests.support.reports import COMMISSIONER, load_service, signed_in_as
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,9 @@ from reports.funnel import funnel
 from reports.small_numbers import NONE
 from socialrx.cli import app
 
+# Whole benchmark runs, one against its own PostgreSQL cluster: system tests.
+pytestmark = pytest.mark.system
+
 
 def test_seed_synthetic_fills_the_read_model_with_labelled_referrals(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'seeded.db'}"

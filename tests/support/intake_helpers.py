@@ -19,7 +19,7 @@ from api.main import create_app
 from core.settings import Settings
 from core.temporal import DATA_CONVERTER
 from domain.tables import Consent, Person, Referral
-from tests.referrals.driver import Driver
+from tests.support.driver import Driver
 
 
 class StartWatch(Interceptor):

@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 from domain.enums import ClosureReason, ServiceReferralStatus
 from domain.tables import ServiceReferral
-from tests.reports.known_data import (
+from tests.support.known_data import (
     DAY,
     JANUARY,
     LEISURE_TRUST,

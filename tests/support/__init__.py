@@ -1,0 +1,1 @@
+"""Helpers shared by tests: drivers, data builders, server starters. Not tests, not fixtures."""
