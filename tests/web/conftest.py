@@ -42,16 +42,33 @@ def browser_type_launch_args() -> dict[str, object]:
     return launch_options()
 
 
+class People:
+    """``people["practice"]``: that account (password ``PASSWORD``), made on first use.
+
+    Hashing a password and loading the directory take seconds on a busy machine, so a test
+    pays only for the accounts it signs in with."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._made: set[str] = set()
+        with Session(engine) as session:
+            load_demo_people(session)
+
+    def __getitem__(self, key: str) -> Person:
+        person = PEOPLE[key]
+        if key not in self._made:
+            with Session(self._engine) as session:
+                if person.role is Role.ORGANISATION:
+                    load_demo_directory(session)
+                add_user(session, person.username, PASSWORD, person.role, person.organisation_id)
+            self._made.add(key)
+        return person
+
+
 @pytest.fixture
-def people(engine: Engine) -> dict[str, Person]:
-    """The demo practices, team and directory, with one account per role (password
-    ``PASSWORD``)."""
-    with Session(engine) as session:
-        load_demo_people(session)
-        load_demo_directory(session)
-        for person in PEOPLE.values():
-            add_user(session, person.username, PASSWORD, person.role, person.organisation_id)
-    return PEOPLE
+def people(engine: Engine) -> People:
+    """The demo practices and team, and an account per role when a test asks for it."""
+    return People(engine)
 
 
 @pytest.fixture

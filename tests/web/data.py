@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from catalogue.demo import load_demo_directory
 from catalogue.tables import Service
 from domain.enums import AssigneeKind, ReferralStatus, TaskKind
 from domain.tables import Person, Referral, ServiceReferral, Task
@@ -62,6 +63,7 @@ def a_task(engine: Engine, referral_id: UUID, kind: TaskKind, due_in: timedelta)
 
 def a_service_referral(engine: Engine, referral_id: UUID, organisation_id: str) -> None:
     with Session(engine) as session:
+        load_demo_directory(session)
         service_id = session.exec(
             select(Service.id).where(col(Service.organization_id) == organisation_id)
         ).first()

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from api.web.words import LONDON
 from domain.enums import TaskKind
 from tests.support.browser import check_page, sign_in
-from tests.web.conftest import PASSWORD, Person
+from tests.web.conftest import PASSWORD, PEOPLE, People
 from tests.web.data import a_referral, a_service_referral, a_task
 
 pytestmark = pytest.mark.system
@@ -32,19 +32,19 @@ def later_today() -> timedelta:
 
 
 @pytest.fixture
-def some_work(engine: Engine, people: dict[str, Person]) -> None:
+def some_work(engine: Engine, people: People) -> None:
     """A referral of each practice; tasks overdue, due today and later; a service referral."""
     edith = a_referral(engine, "A81001", "Edith", "Marsh")
     a_referral(engine, "A81002", "Walter", "Finch", link_worker_id=None)
     a_task(engine, edith, TaskKind.FOLLOW_UP, timedelta(days=3))
     a_task(engine, edith, TaskKind.FIRST_CONTACT, -timedelta(hours=2))
     a_task(engine, edith, TaskKind.WHAT_MATTERS_CONVERSATION, later_today())
-    a_service_referral(engine, edith, people["organisation"].organisation_id)
+    a_service_referral(engine, edith, PEOPLE["organisation"].organisation_id)
 
 
 @pytest.mark.parametrize("role", list(FIRST_PAGES))
 async def test_home_sends_each_role_to_its_first_page_with_only_its_navigation(
-    page: Page, people: dict[str, Person], some_work: None, role: str
+    page: Page, people: People, some_work: None, role: str
 ) -> None:
     path, heading = FIRST_PAGES[role]
     await sign_in(page, people[role].username, PASSWORD)
@@ -68,7 +68,7 @@ async def test_home_sends_each_role_to_its_first_page_with_only_its_navigation(
 
 
 async def test_a_link_workers_tasks_are_tagged_overdue_and_due_today_overdue_first(
-    page: Page, people: dict[str, Person], some_work: None
+    page: Page, people: People, some_work: None
 ) -> None:
     await sign_in(page, people["link_worker"].username, PASSWORD)
     rows = page.locator("tbody tr")
@@ -82,7 +82,7 @@ async def test_a_link_workers_tasks_are_tagged_overdue_and_due_today_overdue_fir
 
 
 async def test_a_practice_sees_its_own_referrals_and_opens_one(
-    page: Page, people: dict[str, Person], some_work: None
+    page: Page, people: People, some_work: None
 ) -> None:
     await sign_in(page, people["practice"].username, PASSWORD)
     await expect(page.locator("tbody tr")).to_have_count(1)
@@ -94,7 +94,7 @@ async def test_a_practice_sees_its_own_referrals_and_opens_one(
 
 
 async def test_another_practices_referral_answers_404_as_if_it_did_not_exist(
-    page: Page, people: dict[str, Person], engine: Engine
+    page: Page, people: People, engine: Engine
 ) -> None:
     theirs = a_referral(engine, "A81002", "Walter", "Finch")
     await sign_in(page, people["practice"].username, PASSWORD)
@@ -108,16 +108,14 @@ async def test_another_practices_referral_answers_404_as_if_it_did_not_exist(
     assert response is not None and response.status == 404
 
 
-async def test_another_roles_page_answers_404(page: Page, people: dict[str, Person]) -> None:
+async def test_another_roles_page_answers_404(page: Page, people: People) -> None:
     await sign_in(page, people["organisation"].username, PASSWORD)
     for path in ("/tasks", "/practice/referrals", "/reports"):
         response = await page.goto(path)
         assert response is not None and response.status == 404, path
 
 
-async def test_a_form_posted_without_its_csrf_token_is_refused(
-    page: Page, people: dict[str, Person]
-) -> None:
+async def test_a_form_posted_without_its_csrf_token_is_refused(page: Page, people: People) -> None:
     await sign_in(page, people["link_worker"].username, PASSWORD)
     for form in ({}, {"csrf_token": "0" * 64}):
         response = await page.request.post("/sign-out", form=form, max_redirects=0)
@@ -138,7 +136,7 @@ async def test_a_form_posted_without_its_csrf_token_is_refused(
     assert response.status == 403
 
 
-async def test_pages_carry_the_security_headers(page: Page, people: dict[str, Person]) -> None:
+async def test_pages_carry_the_security_headers(page: Page, people: People) -> None:
     await sign_in(page, people["commissioner"].username, PASSWORD)
     response = await page.goto("/reports")
     assert response is not None

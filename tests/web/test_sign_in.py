@@ -7,14 +7,14 @@ from playwright.async_api import Page, expect
 from sqlalchemy import Engine
 
 from tests.support.browser import check_page, sign_in
-from tests.web.conftest import PASSWORD, Person
+from tests.web.conftest import PASSWORD, People
 from tests.web.data import a_referral
 
 pytestmark = pytest.mark.system
 
 
 async def test_the_session_cookie_is_httponly_samesite_strict_and_secure(
-    page: Page, people: dict[str, Person]
+    page: Page, people: People
 ) -> None:
     await sign_in(page, people["link_worker"].username, PASSWORD)
     cookies = {cookie["name"]: cookie for cookie in await page.context.cookies()}
@@ -23,7 +23,7 @@ async def test_the_session_cookie_is_httponly_samesite_strict_and_secure(
 
 
 async def test_a_wrong_password_shows_the_error_summary_focused_and_linked_to_the_field(
-    page: Page, people: dict[str, Person]
+    page: Page, people: People
 ) -> None:
     await sign_in(page, people["practice"].username, "not the password")
     summary = page.locator(".nhsuk-error-summary")
@@ -40,9 +40,7 @@ async def test_a_wrong_password_shows_the_error_summary_focused_and_linked_to_th
     assert "socialrx_session" not in {c["name"] for c in await page.context.cookies()}
 
 
-async def test_empty_fields_are_each_named_in_the_summary(
-    page: Page, people: dict[str, Person]
-) -> None:
+async def test_empty_fields_are_each_named_in_the_summary(page: Page, people: People) -> None:
     await page.goto("/sign-in")
     await page.get_by_role("button", name="Sign in").click()
     links = page.locator(".nhsuk-error-summary a")
@@ -56,7 +54,7 @@ async def test_empty_fields_are_each_named_in_the_summary(
 
 
 async def test_a_deep_link_returns_there_after_signing_in(
-    page: Page, people: dict[str, Person], engine: Engine
+    page: Page, people: People, engine: Engine
 ) -> None:
     referral_id = a_referral(engine, "A81001", "Edith", "Marsh")
     deep_link = f"/practice/referrals/{referral_id}"
@@ -74,7 +72,7 @@ async def test_a_deep_link_returns_there_after_signing_in(
     "next_path", ["https://example.com/", "//example.com/", "/\\example.com", "javascript:x"]
 )
 async def test_sign_in_never_sends_anyone_to_another_site(
-    page: Page, people: dict[str, Person], next_path: str
+    page: Page, people: People, next_path: str
 ) -> None:
     await page.goto(f"/sign-in?next={next_path}")
     await page.get_by_label("User name").fill(people["practice"].username)
@@ -83,7 +81,7 @@ async def test_sign_in_never_sends_anyone_to_another_site(
     await expect(page).to_have_url(re.compile(r"^http://localhost:\d+/practice/referrals$"))
 
 
-async def test_signing_out_ends_the_session(page: Page, people: dict[str, Person]) -> None:
+async def test_signing_out_ends_the_session(page: Page, people: People) -> None:
     await sign_in(page, people["link_worker"].username, PASSWORD)
     old_cookie = {c["name"]: c["value"] for c in await page.context.cookies()}["socialrx_session"]
     await page.get_by_role("button", name="Sign out").click()
@@ -96,9 +94,7 @@ async def test_signing_out_ends_the_session(page: Page, people: dict[str, Person
     assert response.status == 401
 
 
-async def test_the_sign_in_form_works_by_keyboard_alone(
-    page: Page, people: dict[str, Person]
-) -> None:
+async def test_the_sign_in_form_works_by_keyboard_alone(page: Page, people: People) -> None:
     await page.goto("/sign-in")
     focused: list[str] = []
     for _ in range(10):
