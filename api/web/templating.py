@@ -14,7 +14,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 
 from api.web.navigation import header_items
 from api.web.security import CSRF_FIELD, csrf_token_for, set_sign_in_cookie
-from api.web.words import local_date, local_time
+from api.web.words import local_date, local_time, nhs_number
 from core.settings import Settings
 
 SERVICE_NAME = "Social prescribing referrals"
@@ -35,6 +35,7 @@ def environment() -> Environment:
     )
     env.filters["local_date"] = local_date
     env.filters["local_time"] = local_time
+    env.filters["nhs_number"] = nhs_number
     return env
 
 

@@ -28,6 +28,11 @@ def local_time(moment: datetime | None) -> str:
     return f"{moment.astimezone(LONDON):%I:%M%p}".lstrip("0").lower()
 
 
+def nhs_number(digits: str) -> str:
+    """``943 476 5919``: as the NHS writes it, easier to read out and check."""
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}" if len(digits) == 10 else digits
+
+
 class Tag(NamedTuple):
     text: str
     colour: str

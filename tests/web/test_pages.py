@@ -90,6 +90,7 @@ async def test_a_practice_sees_its_own_referrals_and_opens_one(
     await page.get_by_role("link", name="Edith Marsh").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Referral for Edith Marsh")
     await expect(page.locator("main")).to_contain_text("Amira Khan")
+    await expect(page.locator("main")).to_contain_text("943 476 5919")
     await check_page(page, "practice-referral")
 
 
@@ -117,7 +118,9 @@ async def test_another_roles_page_answers_404(page: Page, people: People) -> Non
 
 async def test_a_form_posted_without_its_csrf_token_is_refused(page: Page, people: People) -> None:
     await sign_in(page, people["link_worker"].username, PASSWORD)
-    for form in ({}, {"csrf_token": "0" * 64}):
+    no_token: dict[str, str | float | bool] = {}
+    wrong_token: dict[str, str | float | bool] = {"csrf_token": "0" * 64}
+    for form in (no_token, wrong_token):
         response = await page.request.post("/sign-out", form=form, max_redirects=0)
         assert response.status == 403
         assert "Your form could not be sent" in await response.text()
