@@ -19,6 +19,7 @@ from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accounts import credentials
 from api.access import Access
@@ -146,7 +147,7 @@ class PageRoute(APIRoute):
                     status_code=status.HTTP_403_FORBIDDEN,
                     title="Your form could not be sent",
                 )
-            except HTTPException as error:
+            except StarletteHTTPException as error:
                 response = error_page(request, error.status_code, error.detail)
             except RequestValidationError as error:
                 # A malformed id in the address names nothing, as an unknown one does.

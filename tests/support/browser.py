@@ -54,7 +54,8 @@ def running_app(settings: Settings, temporal: Client | None = None) -> Iterator[
     port = _free_port()
     app = create_app(settings, temporal)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+        # log_config=None: uvicorn leaves the test run's logging as it is.
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
     )
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
@@ -70,6 +71,8 @@ def running_app(settings: Settings, temporal: Client | None = None) -> Iterator[
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+        # Its pool's connections end with it: on PostgreSQL, each test's would add up.
+        app.state.engine.dispose()
 
 
 async def block_other_sites(context: BrowserContext, base_url: str) -> None:
