@@ -16,15 +16,17 @@ from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, HTTPException, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accounts import credentials
 from api.access import Access
 from api.deps import SessionDep
-from api.principal import get_current_principal, session_cookie
+from api.principal import SESSION_COOKIE, Principal, get_current_principal, session_cookie
 from api.web.security import (
     CSRF_FIELD,
     SAFE_METHODS,
@@ -46,21 +48,40 @@ class FormExpired(Exception):
     """A state-changing form came without this browser's CSRF token."""
 
 
+def _signed_in(session: Session, cookie: str | None) -> Principal | None:
+    """The person whose live session ``cookie`` is; pages are for people, so an API key is
+    no way in."""
+    if not cookie or credentials.is_api_key(cookie):
+        return None
+    try:
+        return get_current_principal(session, None, None, cookie)
+    except HTTPException:
+        return None
+
+
 def page_access(
     request: Request,
     session: SessionDep,
     cookie: Annotated[str | None, Depends(session_cookie)],
 ) -> Access:
-    """The signed-in person, from the session cookie alone: pages are for people, so an API
-    key is no way in. A plain ``def``: finding the session is database work."""
-    if not cookie or credentials.is_api_key(cookie):
+    """The signed-in person, as an ``Access``. A plain ``def``: finding the session is
+    database work."""
+    principal = _signed_in(session, cookie)
+    if principal is None:
         raise SignInNeeded
-    try:
-        principal = get_current_principal(session, None, None, cookie)
-    except HTTPException as expired:
-        raise SignInNeeded from expired
     request.state.principal = principal
     return Access(session, principal, request)
+
+
+async def _note_who_is_signed_in(request: Request) -> None:
+    """For a page shown before the route ran (a refused form): its header still says who is
+    signed in and shows their navigation."""
+
+    def find() -> None:
+        with Session(request.app.state.engine) as session:
+            request.state.principal = _signed_in(session, request.cookies.get(SESSION_COOKIE))
+
+    await run_in_threadpool(find)
 
 
 PageAccess = Annotated[Access, Depends(page_access)]
@@ -141,6 +162,7 @@ class PageRoute(APIRoute):
             except SignInNeeded:
                 response = RedirectResponse(sign_in_url(request), status.HTTP_303_SEE_OTHER)
             except FormExpired:
+                await _note_who_is_signed_in(request)
                 response = render(
                     request,
                     "form_expired.html",

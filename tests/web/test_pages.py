@@ -131,6 +131,8 @@ async def test_a_form_posted_without_its_csrf_token_is_refused(page: Page, peopl
     await page.locator("input[name=csrf_token]").evaluate("input => input.remove()")
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Your form could not be sent")
+    # Still signed in, and the header says so.
+    await expect(page.locator(".nhsuk-header__account")).to_contain_text("amira")
     await check_page(page, "form-expired")
     # A sign-in form without its token is refused too.
     response = await page.request.post(
