@@ -35,7 +35,7 @@ def _form(
         next_path=next_path,
         username=username,
         errors=errors or {},
-        signed_out=signed_out,
+        banner="You have signed out." if signed_out else None,
     )
 
 
