@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from temporalio.client import Client
 
@@ -23,6 +24,7 @@ from api.routes import (
 )
 from api.text_guard import reject_nul_characters
 from api.validation_errors import validation_error
+from api.web import routes as web
 from core.db import engine_for, migrate
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -66,4 +68,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         fhir,
     ):
         app.include_router(area.router)
+    # The pages (api/web) answer under their own paths, apart from the JSON API's.
+    app.include_router(web.router)
+    app.mount(web.STATIC_URL, StaticFiles(directory=web.STATIC_DIR), name="static")
     return app

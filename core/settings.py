@@ -1,10 +1,11 @@
 """Configuration, read from the environment with the prefix ``SOCIALRX_``."""
 
+import secrets
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.measures import MeasureThresholds
@@ -48,6 +49,11 @@ class Settings(BaseSettings):
     session_cookie_secure: bool = Field(
         default=True,
         description="Send the session cookie over HTTPS only (browsers treat localhost as HTTPS).",
+    )
+    csrf_secret: SecretStr = Field(
+        default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
+        description="Signs the token every web form carries. Unset, each process makes its "
+        "own, so set the same value for every process that serves the pages.",
     )
     policy: ReferralPolicy = Field(
         default_factory=ReferralPolicy,
