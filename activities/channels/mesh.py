@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import requests
+import urllib3
 from mesh_client import MeshClient, MeshError
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
@@ -126,7 +127,9 @@ class MeshChannel:
             status = error.response.status_code if error.response is not None else 0
             failure = PermanentFailure if status in REJECTED_STATUSES else TemporaryFailure
             raise failure(f"MESH answered {status} to GP outcome message {message.id}") from error
-        except (requests.ConnectionError, requests.Timeout) as error:
+        except (requests.ConnectionError, requests.Timeout, urllib3.exceptions.HTTPError) as error:
+            # mesh-client never retries the first POST to the outbox (a retry could send
+            # twice) and lets urllib3's own error through: the relay retries later instead.
             raise TemporaryFailure(f"MESH unreachable for message {message.id}") from error
         with Session(self.engine) as session:
             session.add(
@@ -177,7 +180,7 @@ def collect_acknowledgements(
             for mesh_id in list(client.iterate_message_ids()):
                 if _read_one(engine, client, mesh_id, counts):
                     client.acknowledge_message(mesh_id)
-    except (requests.RequestException, MeshError) as error:
+    except (requests.RequestException, urllib3.exceptions.HTTPError, MeshError) as error:
         # What was read is recorded; the rest waits for the next collection. Overdue
         # messages are still checked below.
         log.warning("could not read the MESH inbox: %s", type(error).__name__)
@@ -190,6 +193,10 @@ def _read_one(
 ) -> bool:
     """Handle one inbox message; True when it is ours to remove from the inbox."""
     message = client.retrieve_message(mesh_id)
+    try:
+        body = message.read()
+    finally:
+        message.close()
     message_type = (message.message_type or "").upper()
     workflow = message.workflow_id or ""
     if message_type == "REPORT" and workflow.startswith(itk3.WORKFLOW_ID):
@@ -212,13 +219,11 @@ def _read_one(
         # Not for this channel: leave it for whoever reads that workflow.
         return False
     try:
-        response = itk3.parse_response(message.read())
+        response = itk3.parse_response(body)
     except itk3.NotAnItkResponse as error:
         counts.unreadable += 1
         log.warning("MESH message %s on %s is unreadable: %s", mesh_id, workflow, error)
         return True
-    finally:
-        message.close()
     with Session(engine) as session:
         delivery = session.exec(
             select(GpMessageDelivery).where(

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from activities import itk3
-from activities.channels import NotConfigured, PermanentFailure
+from activities.channels import NotConfigured, PermanentFailure, TemporaryFailure
 from activities.channels.mesh import (
     MeshChannel,
     collect_acknowledgements,
@@ -60,14 +60,9 @@ from domain.tables import (
     ServiceReferral,
     Task,
 )
-from tests.support.mesh_sandbox import (
-    OUR_MAILBOX,
-    PASSWORD,
-    PRACTICE_MAILBOX,
-    SHARED_KEY,
-    MeshSandbox,
-    running_sandbox,
-)
+from socialrx.mesh_sandbox import OUR_MAILBOX, PASSWORD, PRACTICE_MAILBOX, SHARED_KEY
+from tests.dev_processes import free_port
+from tests.support.mesh_sandbox import MeshSandbox, running_sandbox
 
 pytestmark = pytest.mark.system
 
@@ -428,6 +423,31 @@ def test_an_unknown_recipient_is_a_permanent_failure_and_names_no_patient(
     assert NHS_NUMBER not in caplog.text and FAMILY_NAME not in caplog.text
     with Session(engine) as session:
         assert session.get(GpMessageDelivery, message.id) is None
+
+
+def test_mesh_down_is_a_temporary_failure_and_records_nothing(
+    engine: Engine, mesh: MeshSettings
+) -> None:
+    message = closed_referral(engine, GpOutcomeSharing.DETAILS)
+    down = mesh.model_copy(update={"url": f"http://127.0.0.1:{free_port()}"})
+    with pytest.raises(TemporaryFailure):
+        MeshChannel(engine, down).send(message)
+    with Session(engine) as session:
+        assert session.get(GpMessageDelivery, message.id) is None
+
+
+def test_an_unreadable_acknowledgement_is_counted_and_removed_and_others_are_left(
+    engine: Engine, sandbox: MeshSandbox, mesh: MeshSettings
+) -> None:
+    with _client(sandbox, PRACTICE_MAILBOX) as client:
+        client.send_message(OUR_MAILBOX, b"not fhir", workflow_id=itk3.ACK_WORKFLOW_ID)
+        other = client.send_message(OUR_MAILBOX, b"for someone else", workflow_id="OTHER_WF")
+
+    counts = collect_acknowledgements(engine, mesh)
+
+    assert counts.unreadable == 1
+    with _client(sandbox, OUR_MAILBOX) as client:
+        assert client.list_messages() == [other]
 
 
 def test_without_a_practice_mailbox_the_message_is_addressed_by_automated_routing() -> None:

@@ -1,13 +1,8 @@
-"""NHS Digital's MESH sandbox as a real local server on a loopback port.
-
-It pins its own FastAPI, so it lives in a venv of its own (``var/mesh-sandbox-venv``, made by
-``scripts/test``, or here when missing). It starts with its canned mailboxes X26ABC1..3
-(password ``password``), an in-memory store and full token authentication.
-"""
+"""NHS Digital's MESH sandbox started by a test as a real server on a loopback port, from the
+venv ``scripts/test`` makes under the repository's ``var/`` (made here when missing)."""
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,27 +11,10 @@ from pathlib import Path
 
 import httpx
 
+from socialrx import mesh_sandbox
 from tests.dev_processes import free_port
 
-VENV = Path(__file__).resolve().parents[2] / "var" / "mesh-sandbox-venv"
-SHARED_KEY = "TestKey"
-PASSWORD = "password"
-OUR_MAILBOX = "X26ABC1"
-PRACTICE_MAILBOX = "X26ABC2"
-
-
-def sandbox_python() -> Path:
-    """The sandbox venv's python, made and filled first if missing."""
-    python = VENV / "bin" / "python"
-    if not (VENV / ".mesh-sandbox-installed").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "mesh-sandbox"],
-            check=True,
-        )  # fmt: skip
-        (VENV / ".mesh-sandbox-installed").touch()
-    return python
+REPOSITORY_VAR = Path(__file__).resolve().parents[2] / "var"
 
 
 @dataclass(frozen=True)
@@ -47,31 +25,20 @@ class MeshSandbox:
 @contextmanager
 def running_sandbox(log_path: Path) -> Iterator[MeshSandbox]:
     port = free_port()
-    env = {
-        **os.environ,
-        "STORE_MODE": "memory",
-        "AUTH_MODE": "full",
-        "SHARED_KEY": SHARED_KEY,
-    }
+    python = mesh_sandbox.install(REPOSITORY_VAR)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(sandbox_python()), "-m", "uvicorn", "mesh_sandbox.api:app",
-             "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-            env=env,
+            mesh_sandbox.command(python, port),
+            env={**os.environ, **mesh_sandbox.environment(store_dir=None)},
             stdout=log,
             stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while True:
+        while not _answers(url):
             if process.poll() is not None:
                 raise RuntimeError(f"the MESH sandbox exited: {log_path.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
             if time.monotonic() > deadline:
                 raise RuntimeError("the MESH sandbox did not start within 60 s")
             time.sleep(0.2)
@@ -83,3 +50,10 @@ def running_sandbox(log_path: Path) -> Iterator[MeshSandbox]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
