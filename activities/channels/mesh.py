@@ -120,9 +120,10 @@ class MeshChannel:
                     filename=f"{itk3.message_ids(message.dedupe_key)['bundle']}.json",
                     content_type="application/fhir+json",
                 )
-        except MeshError as error:
-            # Its text may echo the Mex-To address, which names the patient: leave it out.
-            raise PermanentFailure(f"MESH rejected GP outcome message {message.id}") from error
+        except MeshError:
+            # Its text may echo the Mex-To address, which names the patient: neither it nor
+            # the error it came from goes into a log.
+            raise PermanentFailure(f"MESH rejected GP outcome message {message.id}") from None
         except requests.HTTPError as error:
             status = error.response.status_code if error.response is not None else 0
             failure = PermanentFailure if status in REJECTED_STATUSES else TemporaryFailure

@@ -420,6 +420,7 @@ def test_an_unknown_recipient_is_a_permanent_failure_and_names_no_patient(
     with pytest.raises(PermanentFailure) as failure:
         MeshChannel(engine, unrouted).send(message)
     assert NHS_NUMBER not in str(failure.value) and FAMILY_NAME not in str(failure.value)
+    assert failure.value.__cause__ is None
     assert NHS_NUMBER not in caplog.text and FAMILY_NAME not in caplog.text
     with Session(engine) as session:
         assert session.get(GpMessageDelivery, message.id) is None
