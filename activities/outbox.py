@@ -16,6 +16,7 @@ from domain.enums import ClosureReason, MessageKind, ServiceReferralStatus
 from domain.messages import MessageSpec, Projection
 from domain.tables import (
     Consent,
+    LinkWorker,
     OutboxMessage,
     OutcomeRecord,
     Person,
@@ -73,9 +74,19 @@ def _gp_outcome(
 ) -> dict[str, Any]:
     reason = ClosureReason(str(projection.detail.get("closure_reason")))
     code = snomed_code_for_closure(reason, bool(projection.detail.get("person_accepted")))
+    link_worker = session.get(LinkWorker, referral.link_worker_id or "")
     codes: dict[str, Any] = {
         "nhs_number": person.nhs_number,
+        # Who the document is about, as the practice files it; MESH's automated routing to
+        # the registered practice also needs the date of birth and surname.
+        "given_name": person.given_name,
+        "family_name": person.family_name,
+        "birth_date": person.birth_date.isoformat(),
         "practice_ods": referral.practice_ods,
+        "referred_at": _iso(referral.created_at),
+        "link_worker": None
+        if link_worker is None
+        else {"id": link_worker.id, "name": link_worker.name},
         "snomed": {"code": code, "display": SNOMED_DISPLAY[code]},
         "closure_reason": reason.value,
         "closed_at": _iso(projection.at),

@@ -21,6 +21,48 @@ class ReportSettings(BaseModel):
     )
 
 
+class MeshSettings(BaseModel):
+    """NHS MESH, by which the outcome goes back to the GP (GP Connect Send Document).
+
+    With no ``url`` set the GP channel is not configured: its messages stay pending.
+    """
+
+    url: str = Field(
+        default="",
+        description="MESH API base URL, e.g. https://mesh-sync.spineservices.nhs.uk; empty "
+        "means MESH is not configured and GP messages stay pending.",
+    )
+    mailbox: str = Field(default="", description="Our own MESH mailbox ID (sender and inbox).")
+    password: SecretStr = Field(default=SecretStr(""), description="Our mailbox's password.")
+    shared_key: SecretStr = Field(
+        default=SecretStr(""), description="The environment's MESH shared key (auth tokens)."
+    )
+    client_cert: Path | None = Field(
+        default=None, description="PEM client certificate for MESH's mutual TLS."
+    )
+    client_key: Path | None = Field(default=None, description="PEM private key of that cert.")
+    ca_cert: Path | None = Field(
+        default=None, description="PEM CA bundle to verify the MESH server; empty: the default."
+    )
+    verify: bool = Field(
+        default=True, description="Verify the MESH server's certificate (off only for a sandbox)."
+    )
+    ack_timeout: timedelta = Field(
+        default=timedelta(days=2),
+        description="How long a sent GP message may wait for its ITK3 acknowledgements before "
+        "an admin task is raised.",
+    )
+    practice_mailboxes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Practice ODS code -> MESH mailbox ID; a practice not listed is reached by "
+        "MESH automated routing on the patient's NHS number, date of birth and surname.",
+    )
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url and self.mailbox)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SOCIALRX_", env_nested_delimiter="__", extra="ignore"
@@ -66,6 +108,11 @@ class Settings(BaseSettings):
         "SOCIALRX_MEASURES__THRESHOLDS='{\"swemwbs\": 2.0}'.",
     )
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    mesh: MeshSettings = Field(
+        default_factory=MeshSettings,
+        description="MESH for the GP's outcome message, e.g. SOCIALRX_MESH__URL, "
+        "SOCIALRX_MESH__MAILBOX; none set: GP messages stay pending.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

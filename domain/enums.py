@@ -37,6 +37,11 @@ class AssigneeKind(StrEnum):
     LINK_WORKER = "link_worker"
     TEAM_LEAD = "team_lead"
     ORGANISATION = "organisation"
+    ADMIN = "admin"
+    """The service's administrators, as one queue (assignee id ``ADMINS``)."""
+
+
+ADMINS = "admins"
 
 
 class TaskKind(StrEnum):
@@ -49,6 +54,10 @@ class TaskKind(StrEnum):
     RESPONSE_REMINDER = "response_reminder"
     CONFIRM_UPTAKE = "confirm_uptake"
     FOLLOW_UP = "follow_up"
+    GP_MESSAGE_REJECTED = "gp_message_rejected"
+    """The GP's system or MESH answered the outcome message with a negative acknowledgement."""
+    GP_MESSAGE_UNACKNOWLEDGED = "gp_message_unacknowledged"
+    """No acknowledgement of the outcome message came within the configured time."""
 
 
 class TaskStatus(StrEnum):

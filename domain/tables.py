@@ -253,3 +253,27 @@ class IdempotencyRecord(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
     )
+
+
+class GpMessageDelivery(SQLModel, table=True):
+    """One outcome message sent to a GP practice over MESH, and the ITK3 acknowledgements it
+    got back. Holds identifiers and codes only: the document itself is not kept here."""
+
+    __tablename__ = "gp_message_delivery"
+    outbox_message_id: int = Field(foreign_key="outbox_message.id", primary_key=True)
+    referral_id: UUID = Field(foreign_key="referral.id", index=True)
+    itk_message_id: str = Field(max_length=36, unique=True)
+    """The ITK3 MessageHeader id, which the acknowledgements name."""
+    mesh_message_id: str = Field(max_length=64)
+    mailbox: str | None = Field(default=None, max_length=20)
+    """The practice mailbox it went to; None when MESH routed it by the patient's details."""
+    sent_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
+    infrastructure_ack: str | None = Field(default=None, max_length=16)
+    """The ITK3 response code of the infrastructure acknowledgement, e.g. 20013 (success)."""
+    infrastructure_ack_at: datetime | None = _moment()
+    business_ack: str | None = Field(default=None, max_length=16)
+    """The ITK3 response code of the business acknowledgement, e.g. 30001 (patient known)."""
+    business_ack_at: datetime | None = _moment()
+    problem: str | None = Field(default=None, max_length=64)
+    """Why an admin must look: a negative acknowledgement's code, or none in time."""
+    problem_at: datetime | None = _moment()

@@ -6,6 +6,7 @@ processes, each with its own prefixed log. Ctrl-C or SIGTERM stops everything.
 """
 
 import asyncio
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -18,10 +19,14 @@ from rich.panel import Panel
 from core.db import engine_for, migrate, session_scope
 from core.settings import Settings, get_settings
 from core.temporal import connect, installed_binary
+from domain.tables import Practice
+from socialrx import mesh_sandbox
 from socialrx.children import Child, Children, StopRequested
+from socialrx.demo import DEMO_PEOPLE
 from socialrx.seed import load_demo_data
 
 STARTUP_TIMEOUT_SECONDS = 60.0
+MESH_SANDBOX_PORT = 8700
 
 
 class StartupFailed(Exception):
@@ -31,6 +36,12 @@ class StartupFailed(Exception):
 def dev(
     seed: bool = typer.Option(
         True, help="Load the demo practices, link workers and directory (safe on every start)."
+    ),
+    with_mesh_sandbox: bool = typer.Option(
+        False,
+        "--mesh-sandbox",
+        help="Also run NHS Digital's MESH sandbox on 127.0.0.1:8700 and send the GP's "
+        "messages there (messages kept under <var_dir>/mesh; its venv is made by scripts/test).",
     ),
 ) -> None:
     """Run Temporal, a worker and the API on this machine, with demo data; Ctrl-C stops all.
@@ -44,7 +55,7 @@ def dev(
     children = Children(console)
     children.stop_signals.install()
     try:
-        _start_everything(settings, children, console, seed)
+        _start_everything(settings, children, console, seed, with_mesh_sandbox)
         exited = children.watch()
         console.print(
             f"[bold red]{exited.name} stopped unexpectedly (exit code {exited.exit_code}); "
@@ -61,8 +72,13 @@ def dev(
         console.print("[bold]socialrx dev stopped.[/]")
 
 
-def _start_everything(settings: Settings, children: Children, console: Console, seed: bool) -> None:
+def _start_everything(
+    settings: Settings, children: Children, console: Console, seed: bool, with_mesh: bool
+) -> None:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    if with_mesh:
+        env |= _start_mesh_sandbox(settings, children, console)
     temporal: Child | None = None
     if settings.temporal_address:
         console.print(f"Using the Temporal server at [bold]{settings.temporal_address}[/].")
@@ -77,10 +93,40 @@ def _start_everything(settings: Settings, children: Children, console: Console, 
     console.print("Database up to date" + ("; demo data loaded." if seed else "."))
 
     python = [sys.executable, "-m", "socialrx"]
-    children.start("worker", [*python, "worker"], "cyan")
-    api = children.start("api", [*python, "api"], "green")
+    children.start("worker", [*python, "worker"], "cyan", env)
+    api = children.start("api", [*python, "api"], "green", env)
     _wait_for_api(settings, api)
     console.print(_welcome(settings))
+
+
+def _start_mesh_sandbox(settings: Settings, children: Children, console: Console) -> dict[str, str]:
+    """Start the sandbox; the settings that point the worker and API at it."""
+    python = mesh_sandbox.installed_python(settings.var_dir)
+    if python is None:
+        raise StartupFailed(
+            f"no MESH sandbox in {mesh_sandbox.venv_dir(settings.var_dir)}: run scripts/test "
+            "once, or python3 -m venv that directory and pip install mesh-sandbox there, "
+            f"then touch {mesh_sandbox.INSTALLED_MARKER} in it"
+        )
+    env = dict(os.environ) | mesh_sandbox.environment(store_dir=settings.var_dir / "mesh")
+    command = mesh_sandbox.command(python, MESH_SANDBOX_PORT)
+    sandbox = children.start("mesh", command, "yellow", env)
+    url = f"http://127.0.0.1:{MESH_SANDBOX_PORT}"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(f"{url}/health", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    _wait_until(answers, sandbox, f"the MESH sandbox did not answer at {url}")
+    console.print(
+        f"MESH sandbox at [bold]{url}[/]: GP messages go to mailbox "
+        f"{mesh_sandbox.PRACTICE_MAILBOX}, kept under {settings.var_dir / 'mesh'}."
+    )
+    return mesh_sandbox.socialrx_environment(
+        url, [p.ods_code for p in DEMO_PEOPLE if isinstance(p, Practice)]
+    )
 
 
 def _temporal_command(settings: Settings) -> list[str]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import Settings
+from core.settings import MeshSettings, Settings
 from domain.policy import ReferralPolicy
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
@@ -29,5 +29,6 @@ def test_policy_durations_and_lists_come_from_nested_environment_variables(
 def test_the_readme_configuration_table_names_every_setting() -> None:
     names = [f"SOCIALRX_{name.upper()}" for name in Settings.model_fields if name != "policy"]
     names += [f"SOCIALRX_POLICY__{name.upper()}" for name in ReferralPolicy.model_fields]
+    names += [f"SOCIALRX_MESH__{name.upper()}" for name in MeshSettings.model_fields]
     missing = [name for name in names if f"| `{name}` |" not in README]
     assert missing == []
