@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from api.web.words import LONDON
 from domain.enums import TaskKind
 from tests.support.browser import check_page, sign_in
-from tests.web.conftest import PASSWORD, PEOPLE, People
+from tests.support.web_people import PASSWORD, PEOPLE, People
 from tests.web.data import a_referral, a_service_referral, a_task
 
 pytestmark = pytest.mark.system

@@ -7,7 +7,7 @@ from playwright.async_api import Page, expect
 from sqlalchemy import Engine
 
 from tests.support.browser import check_page, sign_in
-from tests.web.conftest import PASSWORD, People
+from tests.support.web_people import PASSWORD, People
 from tests.web.data import a_referral
 
 pytestmark = pytest.mark.system
