@@ -4,6 +4,11 @@ Regenerate the saved histories after a deliberate change of command sequence (an
 change behind ``workflow.patched``) with:
 
     SOCIALRX_SAVE_HISTORIES=<label> .venv/bin/pytest tests/referrals/test_histories.py
+    SOCIALRX_SAVE_HISTORIES=<label> .venv/bin/pytest -k save tests/workflows
+
+``unable-to-contact-bunched-v2-suggestions`` was recorded once with the workflow of before
+``contact-attempt-span`` (which closed at the span's end without another attempt), so that the
+old rule keeps being replayed; the saving test records the new rule only.
 """
 
 import json
