@@ -2,7 +2,9 @@
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -41,17 +43,31 @@ def build_worker(
     (the demo town's when not given)."""
     read_model = ReadModelActivities(engine, sender, thresholds)
     matching = MatchingActivities(engine, geocoder)
+    return referral_worker(
+        client,
+        task_queue,
+        [read_model.apply_projection, read_model.assign_link_worker, matching.suggest_services],
+        executor or ThreadPoolExecutor(max_workers=8),
+        max_cached_workflows,
+    )
+
+
+def referral_worker(
+    client: Client,
+    task_queue: str,
+    activities: Sequence[Callable[..., Any]],
+    executor: ThreadPoolExecutor | None = None,
+    max_cached_workflows: int = 1000,
+) -> Worker:
+    """The referral workflow, sandboxed as in production, with these activities (the real
+    ones, or stand-ins registered under the same names)."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[ReferralWorkflow],
         workflow_runner=WORKFLOW_RUNNER,
-        activities=[
-            read_model.apply_projection,
-            read_model.assign_link_worker,
-            matching.suggest_services,
-        ],
-        activity_executor=executor or ThreadPoolExecutor(max_workers=8),
+        activities=activities,
+        activity_executor=executor,
         max_cached_workflows=max_cached_workflows,
     )
 

@@ -62,7 +62,7 @@ from domain.messages import (
     UptakeConfirmation,
 )
 from domain.policy import ReferralPolicy
-from socialrx.worker import WORKFLOW_RUNNER
+from socialrx.worker import referral_worker
 from workflows.referral import ReferralWorkflow
 
 pytestmark = pytest.mark.workflow
@@ -209,12 +209,10 @@ async def start(workflow_env: WorkflowEnvironment) -> AsyncIterator[StartReferra
     ) -> Referral:
         read_model = read_model or ReadModelStandIn()
         task_queue = f"workflow-test-{uuid4()}"
-        worker = Worker(
+        worker = referral_worker(
             workflow_env.client,
-            task_queue=task_queue,
-            workflows=[ReferralWorkflow],
-            workflow_runner=WORKFLOW_RUNNER,
-            activities=[
+            task_queue,
+            [
                 read_model.apply_projection,
                 read_model.assign_link_worker,
                 read_model.suggest_services,
