@@ -22,6 +22,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from core.temporal import DATA_CONVERTER
+from socialrx.worker import WORKFLOW_RUNNER
 from tests.history_text import history_text, personal_details_in
 from tests.referrals.driver import NHS_NUMBERS_USED, PERSONAL_FIELDS, Driver, person
 from workflows.referral import ReferralWorkflow
@@ -39,7 +40,9 @@ def saved_histories() -> list[WorkflowHistory]:
 async def test_saved_histories_replay_on_the_current_workflow() -> None:
     histories = saved_histories()
     assert len(histories) >= 2, "tests/histories/ should hold the saved lifecycles"
-    replayer = Replayer(workflows=[ReferralWorkflow], data_converter=DATA_CONVERTER)
+    replayer = Replayer(
+        workflows=[ReferralWorkflow], data_converter=DATA_CONVERTER, workflow_runner=WORKFLOW_RUNNER
+    )
     for history in histories:
         result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
         assert result.replay_failure is None, history.workflow_id
