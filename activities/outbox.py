@@ -12,7 +12,7 @@ from activities.senders import MessageSender
 from catalogue.tables import Organization, Service
 from domain.codes import SNOMED_DISPLAY, snomed_code_for_closure
 from domain.consent import for_organisation, outcome_details_for_gp
-from domain.enums import ClosureReason, MessageKind, ServiceReferralStatus
+from domain.enums import MessageKind, ServiceReferralStatus
 from domain.messages import MessageSpec, Projection
 from domain.tables import (
     Consent,
@@ -72,8 +72,9 @@ def _payload(session: Session, projection: Projection, spec: MessageSpec) -> dic
 def _gp_outcome(
     session: Session, referral: Referral, person: Person, projection: Projection
 ) -> dict[str, Any]:
-    reason = ClosureReason(str(projection.detail.get("closure_reason")))
-    code = snomed_code_for_closure(reason, bool(projection.detail.get("person_accepted")))
+    reason = projection.closure_reason
+    assert reason is not None, "the GP's outcome message is sent by the closing step"
+    code = snomed_code_for_closure(reason, bool(projection.person_accepted))
     link_worker = session.get(LinkWorker, referral.link_worker_id or "")
     codes: dict[str, Any] = {
         "nhs_number": person.nhs_number,

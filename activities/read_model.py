@@ -17,6 +17,7 @@ from activities.senders import LogSender, MessageSender
 from domain.enums import (
     INTAKE_NOT_COMMITTED,
     AssigneeKind,
+    ProjectionAction,
     ReferralStatus,
     TaskKind,
     TaskStatus,
@@ -37,6 +38,7 @@ from domain.tables import (
     Person,
     Practice,
     Referral,
+    ReferralNote,
     ServiceReferral,
     Task,
     table_of,
@@ -53,6 +55,7 @@ AUDIT_EVENT = table_of(AuditEvent)
 OUTCOME_RECORD = table_of(OutcomeRecord)
 PERSON = table_of(Person)
 REFERRAL = table_of(Referral)
+REFERRAL_NOTE = table_of(ReferralNote)
 SERVICE_REFERRAL = table_of(ServiceReferral)
 TASK = table_of(Task)
 _IS_APPLIED = select(literal(1)).where(
@@ -227,14 +230,59 @@ def _apply(
             "referral_id": projection.referral_id,
             "actor_kind": projection.actor.kind.value,
             "actor_id": projection.actor.id,
-            "action": projection.action,
+            "action": projection.action.value,
             "at": projection.at,
-            "detail": {"status": projection.status.value, **projection.detail},
+            "detail": timeline_detail(projection),
         },
     )
+    if projection.note_ids:
+        _show_notes(session, projection)
     for message in projection.messages:
         queue_message(session, projection, message)
     session.flush()
+
+
+def timeline_detail(projection: Projection) -> dict[str, Any]:
+    """What the timeline says of a step, in the words (keys) its entries have always had."""
+    detail: dict[str, Any] = {"status": projection.status.value}
+    if projection.previous_link_worker_id is not None:
+        detail["from"] = projection.previous_link_worker_id
+    if projection.contact_method is not None:
+        detail["method"] = projection.contact_method.value
+    if projection.reached is not None:
+        detail["reached"] = projection.reached
+    if projection.chosen_service_ids is not None:
+        detail["services"] = ",".join(projection.chosen_service_ids)
+    if projection.suggested_service_ids is not None:
+        # Once services are chosen, which of them were suggested; before, all suggestions.
+        chosen = projection.chosen_service_ids
+        suggested = projection.suggested_service_ids
+        shown = suggested if chosen is None else [s for s in chosen if s in suggested]
+        detail["suggested"] = ",".join(shown)
+    if projection.service_referral_id is not None:
+        detail["service_referral_id"] = str(projection.service_referral_id)
+    if projection.action in (
+        ProjectionAction.ORGANISATION_ACCEPTED,
+        ProjectionAction.ORGANISATION_DECLINED,
+    ):
+        detail["reason_code"] = projection.reason_code
+    if projection.checkpoint is not None:
+        detail["checkpoint"] = projection.checkpoint
+    if projection.action == ProjectionAction.CLOSED:
+        detail["closure_reason"] = projection.closure_reason and projection.closure_reason.value
+        detail["person_accepted"] = projection.person_accepted
+    return detail
+
+
+def _show_notes(session: Session, projection: Projection) -> None:
+    """The step's notes, written hidden before the step was sent, now belong to it."""
+    session.execute(
+        update(REFERRAL_NOTE)
+        .where(REFERRAL_NOTE.c.referral_id == projection.referral_id)
+        .where(REFERRAL_NOTE.c.id.in_(projection.note_ids))
+        .where(REFERRAL_NOTE.c.step_key.is_(None))
+        .values(step_key=projection.step_key)
+    )
 
 
 def _outcome_row(

@@ -10,7 +10,7 @@ from uuid import UUID
 from sqlalchemy import bindparam, insert
 from sqlmodel import Session, col, select, update
 
-from domain.enums import ReferralStatus
+from domain.enums import ProjectionAction, ReferralStatus
 from domain.measures import MeasureError, MeasureThresholds, change
 from domain.messages import MeasureAnswers, OutcomeSpec, Projection
 from domain.report_tables import OutcomeChange, ReferralMilestone
@@ -20,10 +20,10 @@ BASELINE = "baseline"
 SERVICE_USE = "service_use"
 # The step (workflow action) that first puts a referral at each milestone.
 MILESTONE_OF_ACTION = {
-    "assessed": "assessed_at",
-    "connected": "connected_at",
-    "uptake_confirmed": "took_up_at",
-    "follow_up_recorded": "followed_up_at",
+    ProjectionAction.ASSESSED: "assessed_at",
+    ProjectionAction.CONNECTED: "connected_at",
+    ProjectionAction.UPTAKE_CONFIRMED: "took_up_at",
+    ProjectionAction.FOLLOW_UP_RECORDED: "followed_up_at",
 }
 MILESTONE = table_of(ReferralMilestone)
 PRACTICE = table_of(Practice)
@@ -82,11 +82,11 @@ def _advance(milestone: dict[str, Any], projection: Projection) -> None:
     milestone["link_worker_id"] = projection.link_worker_id
     if projection.need_codes is not None:
         milestone["need_codes"] = need_codes_text(projection.need_codes)
-    if projection.action == "contact_attempted":
+    if projection.action == ProjectionAction.CONTACT_ATTEMPTED:
         milestone["first_attempt_at"] = milestone["first_attempt_at"] or at
-        if projection.detail.get("reached"):
+        if projection.reached:
             milestone["contacted_at"] = milestone["contacted_at"] or at
-    if projection.action == "checkpoint_opened":
+    if projection.action == ProjectionAction.CHECKPOINT_OPENED:
         milestone["follow_up_due"] = True
     field = MILESTONE_OF_ACTION.get(projection.action)
     if field is not None and milestone[field] is None:

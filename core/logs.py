@@ -4,6 +4,12 @@ import logging
 
 from rich.logging import RichHandler
 
+# What the log handler imports, some of it only when it first formats a record. A record
+# logged by workflow code is formatted inside Temporal's sandbox, whose importer must pass
+# these through from the host: a fresh copy of ``rich`` fails there (it reads the working
+# directory while loading), and the workflow task then fails on every retry.
+LOG_HANDLER_MODULES = ("rich",)
+
 
 def configure(level: str = "INFO") -> None:
     logging.basicConfig(

@@ -54,6 +54,7 @@ class TaskKind(StrEnum):
     RESPONSE_REMINDER = "response_reminder"
     CONFIRM_UPTAKE = "confirm_uptake"
     FOLLOW_UP = "follow_up"
+    CONTACT_RETRY = "contact_retry"
     GP_MESSAGE_REJECTED = "gp_message_rejected"
     """The GP's system or MESH answered the outcome message with a negative acknowledgement."""
     GP_MESSAGE_UNACKNOWLEDGED = "gp_message_unacknowledged"
@@ -104,8 +105,36 @@ class RecipientKind(StrEnum):
     ORGANISATION = "organisation"
 
 
+class ProjectionAction(StrEnum):
+    """What a step of the referral did, as its projection, audit entry and step key name it.
+
+    The values are stored (audit trail, step keys) and recorded in workflow histories, so
+    they never change.
+    """
+
+    RECEIVED = "received"
+    ASSIGNED = "assigned"
+    REASSIGNED = "reassigned"
+    FIRST_CONTACT_OVERDUE = "first_contact_overdue"
+    FIRST_CONTACT_ESCALATED = "first_contact_escalated"
+    CONTACT_ATTEMPTED = "contact_attempted"
+    CONTACT_RETRY_DUE = "contact_retry_due"
+    ASSESSED = "assessed"
+    CONNECTED = "connected"
+    ORGANISATION_REMINDED = "organisation_reminded"
+    ORGANISATION_ACCEPTED = "organisation_accepted"
+    ORGANISATION_DECLINED = "organisation_declined"
+    ORGANISATION_AUTO_DECLINED = "organisation_auto_declined"
+    UPTAKE_CONFIRMED = "uptake_confirmed"
+    DID_NOT_ATTEND = "did_not_attend"
+    CHECKPOINT_OPENED = "checkpoint_opened"
+    CHECKPOINT_MISSED = "checkpoint_missed"
+    FOLLOW_UP_RECORDED = "follow_up_recorded"
+    CLOSED = "closed"
+
+
 class ReferralUpdate(StrEnum):
-    """Update names of ReferralWorkflow, shared so the API never spells them itself."""
+    """Update names of ReferralWorkflow: its update methods' names, recorded in histories."""
 
     REASSIGN = "reassign"
     RECORD_CONTACT_ATTEMPT = "record_contact_attempt"

@@ -17,6 +17,7 @@ from domain.enums import (
     ClosureReason,
     ContactMethod,
     MessageKind,
+    ProjectionAction,
     RecipientKind,
     ReferralStatus,
     ServiceReferralStatus,
@@ -213,13 +214,15 @@ class Projection(BaseModel):
     """One step of one referral, applied to the read model in a single transaction.
 
     ``step_key`` is unique within the referral; applying the same step twice changes nothing.
+    The fields after ``rows_due_by`` say what the step was about. Each is set only by the
+    steps its description names; the read model, report facts and timeline read them there.
     """
 
     referral_id: UUID
     step_key: str
     at: datetime
     actor: Actor
-    action: str
+    action: ProjectionAction
     status: ReferralStatus
     closure_reason: ClosureReason | None = None
     link_worker_id: str | None = None
@@ -230,12 +233,45 @@ class Projection(BaseModel):
     service_referrals: list[ServiceReferralState] = []
     outcomes: list[OutcomeSpec] = []
     messages: list[MessageSpec] = []
-    detail: dict[str, str | int | bool | None] = {}
-    note_ids: list[int] = []
+    note_ids: list[int] = Field(
+        default=[], description="Notes written for this step: the projection shows them."
+    )
     rows_due_by: datetime | None = Field(
         default=None,
         description="Set on a new referral's first step: until then a missing referral row is "
         "waited for (the API commits it just after starting the workflow); after, given up.",
+    )
+    previous_link_worker_id: str | None = Field(
+        default=None, description="reassigned: who had the referral before."
+    )
+    contact_method: ContactMethod | None = Field(
+        default=None, description="contact_attempted: how the person was tried."
+    )
+    reached: bool | None = Field(
+        default=None, description="contact_attempted: whether the person was reached."
+    )
+    suggested_service_ids: list[str] | None = Field(
+        default=None,
+        description="assessed, connected: what matching suggested for the services chosen next.",
+    )
+    chosen_service_ids: list[str] | None = Field(
+        default=None, description="connected: the services the link worker chose, in order."
+    )
+    service_referral_id: UUID | None = Field(
+        default=None,
+        description="The service referral an organisation's answer, reminder, auto-decline "
+        "or uptake is about.",
+    )
+    reason_code: str | None = Field(
+        default=None, description="organisation_accepted/declined: the organisation's reason."
+    )
+    checkpoint: int | None = Field(
+        default=None, description="checkpoint_opened/missed, follow_up_recorded: which one."
+    )
+    person_accepted: bool | None = Field(
+        default=None,
+        description="closed: whether the person had the 'what matters' conversation, which "
+        "decides the SNOMED code the GP is sent.",
     )
 
 

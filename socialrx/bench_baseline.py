@@ -60,7 +60,9 @@ class BaselineWorkflow:
     @workflow.run
     async def run(self, policy: ReferralPolicy) -> None:
         await self._step("received")
-        await workflow.execute_local_activity(ASSIGN, "assign", start_to_close_timeout=STEP_TIMEOUT)
+        await workflow.execute_local_activity(
+            assign_nobody, "assign", start_to_close_timeout=STEP_TIMEOUT
+        )
         await self._step("assigned")
         # The first-contact deadline: a timer that the contact attempt cancels.
         self._background(lambda: self._contacted, policy.first_contact_due)
@@ -75,43 +77,45 @@ class BaselineWorkflow:
         await self._step("closed")
         await workflow.wait_condition(workflow.all_handlers_finished)
 
-    @workflow.update(name="record_contact_attempt")
+    @workflow.update
     async def record_contact_attempt(self) -> None:
         self._contacted = True
         await self._step("contact_attempted")
 
-    @workflow.update(name="record_assessment")
+    @workflow.update
     async def record_assessment(self) -> None:
         await workflow.execute_local_activity(
-            SUGGEST, "suggest", start_to_close_timeout=STEP_TIMEOUT
+            suggest_nothing, "suggest", start_to_close_timeout=STEP_TIMEOUT
         )
         await self._step("assessed")
 
-    @workflow.update(name="connect_services")
+    @workflow.update
     async def connect_services(self) -> None:
         # The organisation's reminder: a timer that its answer cancels.
         self._background(lambda: self._answered, self._policy.organisation_reminder_after)
         await self._step("connected")
 
-    @workflow.update(name="respond_to_referral")
+    @workflow.update
     async def respond_to_referral(self) -> None:
         self._answered = True
         await self._step("organisation_accepted")
 
-    @workflow.update(name="confirm_uptake")
+    @workflow.update
     async def confirm_uptake(self) -> list[datetime]:
         self._uptake_at = workflow.now()
         await self._step("uptake_confirmed")
         return [self._uptake_at + offset for offset in self._policy.follow_up_checkpoints]
 
-    @workflow.update(name="record_follow_up")
+    @workflow.update
     async def record_follow_up(self, checkpoint: int) -> None:
         await workflow.wait_condition(lambda: self._opened >= checkpoint)
         self._recorded = checkpoint
         await self._step("follow_up_recorded")
 
     async def _step(self, name: str) -> None:
-        await workflow.execute_local_activity(PROJECT, name, start_to_close_timeout=STEP_TIMEOUT)
+        await workflow.execute_local_activity(
+            project_nothing, name, start_to_close_timeout=STEP_TIMEOUT
+        )
 
     def _recorded_up_to(self, checkpoint: int) -> Callable[[], bool]:
         return lambda: self._recorded >= checkpoint

@@ -44,7 +44,6 @@ from domain.enums import ClosureReason
 from domain.messages import ReferralState
 from domain.policy import ReferralPolicy
 from socialrx.bench_baseline import (
-    BASELINE_WORKFLOW,
     BaselineWorkflow,
     assign_nobody,
     project_nothing,
@@ -394,19 +393,19 @@ class ReferralDriver:
 
 async def drive_baseline(client: Client, task_queue: str) -> str:
     handle = await client.start_workflow(
-        BASELINE_WORKFLOW, COMPRESSED_POLICY, id=f"baseline-{uuid4()}", task_queue=task_queue
+        BaselineWorkflow.run, COMPRESSED_POLICY, id=f"baseline-{uuid4()}", task_queue=task_queue
     )
     for update in (
-        "record_contact_attempt",
-        "record_assessment",
-        "connect_services",
-        "respond_to_referral",
+        BaselineWorkflow.record_contact_attempt,
+        BaselineWorkflow.record_assessment,
+        BaselineWorkflow.connect_services,
+        BaselineWorkflow.respond_to_referral,
     ):
         await handle.execute_update(update)
-    opens_at = await handle.execute_update("confirm_uptake", result_type=list[datetime])
+    opens_at = await handle.execute_update(BaselineWorkflow.confirm_uptake)
     for number, opening in enumerate(opens_at, start=1):
         await _sleep_until(opening)
-        await handle.execute_update("record_follow_up", number)
+        await handle.execute_update(BaselineWorkflow.record_follow_up, number)
     await handle.result()
     return handle.id
 

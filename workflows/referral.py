@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -20,6 +21,12 @@ with workflow.unsafe.imports_passed_through():
     # sandbox's own ``workflows`` package, which re-executes it for every new workflow run
     # instead of passing the stateless module through like ``domain``.
     import workflows.rules as rules
+
+    # Only so that each call names its activity by reference: the workflow never runs them
+    # itself, and passing them through keeps the sandbox from re-importing SQLAlchemy for
+    # every workflow run.
+    from activities.matching import MatchingActivities
+    from activities.read_model import ReadModelActivities
     from domain.enums import (
         INTAKE_NOT_COMMITTED,
         REFERRAL_STATE_QUERY,
@@ -27,10 +34,11 @@ with workflow.unsafe.imports_passed_through():
         AssigneeKind,
         CheckpointStatus,
         ClosureReason,
+        ContactMethod,
         MessageKind,
+        ProjectionAction,
         RecipientKind,
         ReferralStatus,
-        ReferralUpdate,
         ServiceReferralStatus,
         TaskKind,
         TaskStatus,
@@ -72,6 +80,10 @@ FIRST_CONTACT_TASKS = (
     TaskKind.FIRST_CONTACT_REMINDER,
     TaskKind.FIRST_CONTACT_ESCALATION,
 )
+# Patches: each names a change of command sequence; histories recorded before it replay
+# without it.
+SUGGEST_SERVICES = "suggest-services"
+CONTACT_ATTEMPT_SPAN = "contact-attempt-span"
 
 
 @workflow.defn(name=REFERRAL_WORKFLOW)
@@ -84,6 +96,7 @@ class ReferralWorkflow:
             referral_id=referral.referral_id, need_codes=list(referral.need_codes)
         )
         self._steps_taken = 0
+        self._contact_retry_open = False
         self._projection_lock = asyncio.Lock()
         self._background: list[asyncio.Task[None]] = []
 
@@ -93,7 +106,7 @@ class ReferralWorkflow:
     async def run(self, referral: ReferralInput) -> ReferralState:
         try:
             await self._project(
-                "received",
+                ProjectionAction.RECEIVED,
                 SYSTEM,
                 messages=[self._to_practice(MessageKind.GP_ACKNOWLEDGEMENT)],
                 rows_due_by=workflow.now() + self._policy.intake_wait,
@@ -107,10 +120,9 @@ class ReferralWorkflow:
                 raise
             workflow.logger.warning("referral rows never committed; ending without a referral")
             return self._state
-        assignment = await workflow.execute_local_activity(
-            "assign_link_worker",
+        assignment = await workflow.execute_local_activity_method(
+            ReadModelActivities.assign_link_worker,
             AssignmentRequest(referral_id=referral.referral_id, practice_ods=referral.practice_ods),
-            result_type=Assignment,
             start_to_close_timeout=STEP_TIMEOUT,
             retry_policy=STEP_RETRY,
         )
@@ -133,7 +145,7 @@ class ReferralWorkflow:
         self._state.first_contact_due_at = due
         self._start(self._watch_first_contact(due))
         await self._project(
-            "assigned",
+            ProjectionAction.ASSIGNED,
             SYSTEM,
             open_tasks=[self._for_link_worker(TaskKind.FIRST_CONTACT, due)],
         )
@@ -145,7 +157,7 @@ class ReferralWorkflow:
         if await self._wait_until(attempted, due):
             return
         await self._project(
-            "first_contact_overdue",
+            ProjectionAction.FIRST_CONTACT_OVERDUE,
             SYSTEM,
             open_tasks=[self._for_link_worker(TaskKind.FIRST_CONTACT_REMINDER, due)],
         )
@@ -154,7 +166,7 @@ class ReferralWorkflow:
             return
         lead = self._state.team_lead_id or self._state.link_worker_id or ""
         await self._project(
-            "first_contact_escalated",
+            ProjectionAction.FIRST_CONTACT_ESCALATED,
             SYSTEM,
             open_tasks=[
                 TaskSpec(
@@ -167,24 +179,57 @@ class ReferralWorkflow:
         )
 
     async def _until_contact_resolved(self) -> None:
-        """Wait for the person to be reached, or give up once failed attempts allow it."""
+        """Wait for the person to be reached, or give up once failed attempts allow it.
+
+        Enough failed attempts bunched together leave the referral open: when they could
+        have spanned the minimum period, the link worker is asked to try again, and a failed
+        attempt then closes it. (Before ``CONTACT_ATTEMPT_SPAN``, that moment closed it.)
+        """
         while not (self._closed or rules.contact_made(self._state)):
             attempts_seen = len(self._state.contact_attempts)
 
             def changed(seen: int = attempts_seen) -> bool:
                 return self._closed or len(self._state.contact_attempts) != seen
 
-            give_up_at = self._give_up_at()
-            if give_up_at is None:
+            span_met_at = self._span_met_at()
+            if span_met_at is None:
                 await workflow.wait_condition(changed)
-            elif not await self._wait_until(changed, give_up_at):
-                await self._close(ClosureReason.UNABLE_TO_CONTACT, SYSTEM)
+            elif not await self._wait_until(changed, span_met_at):
+                if self._attempts_must_span() and not self._failed_attempts_span():
+                    await self._ask_to_try_contact_again()
+                    await workflow.wait_condition(changed)
+                else:
+                    await self._close(ClosureReason.UNABLE_TO_CONTACT, SYSTEM)
 
-    def _give_up_at(self) -> datetime | None:
-        failed = [a for a in self._state.contact_attempts if not a.reached]
+    def _failed_attempts(self) -> list[ContactAttemptRecord]:
+        return [a for a in self._state.contact_attempts if not a.reached]
+
+    def _span_met_at(self) -> datetime | None:
+        """When enough failed attempts would span the minimum period, if there are enough."""
+        failed = self._failed_attempts()
         if len(failed) < self._policy.contact_attempts_before_giving_up:
             return None
         return failed[0].at + self._policy.contact_attempts_min_span
+
+    def _failed_attempts_span(self) -> bool:
+        """Enough failed attempts, the first and the last the minimum period apart."""
+        failed = self._failed_attempts()
+        return (
+            len(failed) >= self._policy.contact_attempts_before_giving_up
+            and failed[-1].at - failed[0].at >= self._policy.contact_attempts_min_span
+        )
+
+    @staticmethod
+    def _attempts_must_span() -> bool:
+        return workflow.patched(CONTACT_ATTEMPT_SPAN)
+
+    async def _ask_to_try_contact_again(self) -> None:
+        self._contact_retry_open = True
+        await self._project(
+            ProjectionAction.CONTACT_RETRY_DUE,
+            SYSTEM,
+            open_tasks=[self._for_link_worker(TaskKind.CONTACT_RETRY, workflow.now())],
+        )
 
     async def _await_organisation(self, service_referral: ServiceReferralState) -> None:
         def answered() -> bool:
@@ -195,18 +240,18 @@ class ReferralWorkflow:
         if await self._wait_until(answered, remind_at):
             return
         await self._project(
-            "organisation_reminded",
+            ProjectionAction.ORGANISATION_REMINDED,
             SYSTEM,
             open_tasks=[self._for_organisation(TaskKind.RESPONSE_REMINDER, service_referral)],
             messages=[self._to_organisation(MessageKind.ORGANISATION_REMINDER, service_referral)],
-            detail={"service_referral_id": subject},
+            service_referral_id=service_referral.id,
         )
         if await self._wait_until(answered, service_referral.respond_by):
             return
         service_referral.status = ServiceReferralStatus.AUTO_DECLINED
         service_referral.responded_at = workflow.now()
         await self._project(
-            "organisation_auto_declined",
+            ProjectionAction.ORGANISATION_AUTO_DECLINED,
             SYSTEM,
             service_referrals=[service_referral],
             close_tasks=self._organisation_response_tasks(subject, TaskStatus.CANCELLED),
@@ -214,7 +259,7 @@ class ReferralWorkflow:
             messages=[
                 self._to_organisation(MessageKind.ORGANISATION_AUTO_DECLINED, service_referral)
             ],
-            detail={"service_referral_id": subject},
+            service_referral_id=service_referral.id,
         )
 
     async def _follow_up(self) -> None:
@@ -225,12 +270,12 @@ class ReferralWorkflow:
             self._state.status = ReferralStatus.FOLLOW_UP
             subject = f"checkpoint-{checkpoint.number}"
             await self._project(
-                "checkpoint_opened",
+                ProjectionAction.CHECKPOINT_OPENED,
                 SYSTEM,
                 open_tasks=[
                     self._for_link_worker(TaskKind.FOLLOW_UP, checkpoint.closes_at, subject)
                 ],
-                detail={"checkpoint": checkpoint.number},
+                checkpoint=checkpoint.number,
             )
 
             def settled(checkpoint: CheckpointState = checkpoint) -> bool:
@@ -239,7 +284,7 @@ class ReferralWorkflow:
             if not await self._wait_until(settled, checkpoint.closes_at):
                 checkpoint.status = CheckpointStatus.MISSED
                 await self._project(
-                    "checkpoint_missed",
+                    ProjectionAction.CHECKPOINT_MISSED,
                     SYSTEM,
                     close_tasks=[
                         TaskClosure(
@@ -249,7 +294,7 @@ class ReferralWorkflow:
                     outcomes=[
                         OutcomeSpec(checkpoint=f"follow_up_{checkpoint.number}", missed=True)
                     ],
-                    detail={"checkpoint": checkpoint.number},
+                    checkpoint=checkpoint.number,
                 )
             if self._closed:
                 return
@@ -257,7 +302,9 @@ class ReferralWorkflow:
         reason = ClosureReason.LOST_TO_FOLLOW_UP if all_missed else ClosureReason.COMPLETED
         await self._close(reason, SYSTEM)
 
-    async def _close(self, reason: ClosureReason, actor: Actor) -> None:
+    async def _close(
+        self, reason: ClosureReason, actor: Actor, note_ids: list[int] | None = None
+    ) -> None:
         if self._closed:
             return
         self._state.status = ReferralStatus.CLOSED
@@ -275,28 +322,33 @@ class ReferralWorkflow:
                         self._to_organisation(MessageKind.ORGANISATION_WITHDRAWN, service_referral)
                     )
         await self._project(
-            "closed",
+            ProjectionAction.CLOSED,
             actor,
             cancel_open_tasks=True,
             service_referrals=withdrawn,
             messages=[self._to_practice(MessageKind.GP_OUTCOME), *notices],
-            detail={"closure_reason": reason.value, "person_accepted": self._state.assessed},
+            note_ids=note_ids,
+            person_accepted=self._state.assessed,
         )
 
     # --- human steps ----------------------------------------------------------------------
+    # Each update is named after its method (``ReferralUpdate`` spells the same names), so
+    # callers can send it by reference, typed: ``execute_update(ReferralWorkflow.close, ...)``.
 
-    @workflow.update(name=ReferralUpdate.REASSIGN)
+    @workflow.update
     async def reassign(self, step: Reassignment) -> ReferralState:
         previous = self._state.link_worker_id
         self._state.link_worker_id = step.link_worker_id
-        await self._project("reassigned", step.actor, detail={"from": previous})
+        await self._project(
+            ProjectionAction.REASSIGNED, step.actor, previous_link_worker_id=previous
+        )
         return self._state
 
     @reassign.validator
     def _validate_reassign(self, step: Reassignment) -> None:
         rules.check_reassignment(self._state, step)
 
-    @workflow.update(name=ReferralUpdate.RECORD_CONTACT_ATTEMPT)
+    @workflow.update
     async def record_contact_attempt(self, step: ContactAttempt) -> ReferralState:
         first_attempt = not self._state.contact_attempts
         self._state.contact_attempts.append(
@@ -304,16 +356,25 @@ class ReferralWorkflow:
         )
         self._state.status = ReferralStatus.CONTACTING
         close = [TaskClosure(kind=kind) for kind in FIRST_CONTACT_TASKS] if first_attempt else []
+        if self._contact_retry_open:
+            self._contact_retry_open = False
+            close.append(TaskClosure(kind=TaskKind.CONTACT_RETRY))
         opened = [self._for_link_worker(TaskKind.WHAT_MATTERS_CONVERSATION)] if step.reached else []
         await self._project(
-            "contact_attempted",
+            ProjectionAction.CONTACT_ATTEMPTED,
             step.actor,
             close_tasks=close,
             open_tasks=opened,
-            detail={"method": step.method.value, "reached": step.reached},
+            note_ids=step.note_ids,
+            contact_method=step.method,
+            reached=step.reached,
         )
-        give_up_at = self._give_up_at()
-        if give_up_at is not None and workflow.now() >= give_up_at:
+        if self._attempts_must_span():
+            give_up = not step.reached and self._failed_attempts_span()
+        else:
+            span_met_at = self._span_met_at()
+            give_up = span_met_at is not None and workflow.now() >= span_met_at
+        if give_up:
             await self._close(ClosureReason.UNABLE_TO_CONTACT, SYSTEM)
         return self._state
 
@@ -321,20 +382,21 @@ class ReferralWorkflow:
     def _validate_contact_attempt(self, step: ContactAttempt) -> None:
         rules.check_contact_attempt(self._state, step)
 
-    @workflow.update(name=ReferralUpdate.RECORD_ASSESSMENT)
+    @workflow.update
     async def record_assessment(self, step: Assessment) -> ReferralState:
         self._state.assessed = True
         self._state.need_codes = list(step.need_codes)
         self._state.status = ReferralStatus.ASSESSED
         await self._suggest_services()
         await self._project(
-            "assessed",
+            ProjectionAction.ASSESSED,
             step.actor,
             need_codes=self._state.need_codes,
             close_tasks=[TaskClosure(kind=TaskKind.WHAT_MATTERS_CONVERSATION)],
             open_tasks=[self._for_link_worker(TaskKind.CHOOSE_SERVICE)],
             outcomes=[OutcomeSpec(checkpoint="baseline", measures=step.baseline)],
-            detail={"suggested": ",".join(self._state.suggested_service_ids)},
+            note_ids=step.note_ids,
+            suggested_service_ids=self._state.suggested_service_ids,
         )
         return self._state
 
@@ -342,7 +404,7 @@ class ReferralWorkflow:
     def _validate_assessment(self, step: Assessment) -> None:
         rules.check_assessment(self._state, step)
 
-    @workflow.update(name=ReferralUpdate.CONNECT_SERVICES)
+    @workflow.update
     async def connect_services(self, step: Connection) -> ReferralState:
         now = workflow.now()
         sent = [
@@ -362,18 +424,14 @@ class ReferralWorkflow:
         for service_referral in sent:
             self._start(self._await_organisation(service_referral))
         await self._project(
-            "connected",
+            ProjectionAction.CONNECTED,
             step.actor,
             service_referrals=sent,
             close_tasks=[TaskClosure(kind=TaskKind.CHOOSE_SERVICE)],
             open_tasks=[self._for_organisation(TaskKind.RESPOND_TO_REFERRAL, s) for s in sent],
             messages=[self._to_organisation(MessageKind.ORGANISATION_REFERRAL, s) for s in sent],
-            detail={
-                "services": ",".join(s.service_id for s in sent),
-                "suggested": ",".join(
-                    s.service_id for s in sent if s.service_id in self._state.suggested_service_ids
-                ),
-            },
+            chosen_service_ids=[s.service_id for s in sent],
+            suggested_service_ids=self._state.suggested_service_ids,
         )
         return self._state
 
@@ -381,7 +439,7 @@ class ReferralWorkflow:
     def _validate_connection(self, step: Connection) -> None:
         rules.check_connection(self._state, step)
 
-    @workflow.update(name=ReferralUpdate.RESPOND_TO_REFERRAL)
+    @workflow.update
     async def respond_to_referral(self, step: OrganisationResponse) -> ReferralState:
         service_referral = self._service_referral(step.service_referral_id)
         service_referral.responded_at = workflow.now()
@@ -393,12 +451,15 @@ class ReferralWorkflow:
             service_referral.status = ServiceReferralStatus.DECLINED
             follow_on = self._for_link_worker(TaskKind.CHOOSE_SERVICE, subject=subject)
         await self._project(
-            "organisation_accepted" if step.accepted else "organisation_declined",
+            ProjectionAction.ORGANISATION_ACCEPTED
+            if step.accepted
+            else ProjectionAction.ORGANISATION_DECLINED,
             step.actor,
             service_referrals=[service_referral],
             close_tasks=self._organisation_response_tasks(subject, TaskStatus.DONE),
             open_tasks=[follow_on],
-            detail={"service_referral_id": subject, "reason_code": step.reason_code},
+            service_referral_id=service_referral.id,
+            reason_code=step.reason_code,
         )
         return self._state
 
@@ -406,7 +467,7 @@ class ReferralWorkflow:
     def _validate_response(self, step: OrganisationResponse) -> None:
         rules.check_organisation_response(self._state, step)
 
-    @workflow.update(name=ReferralUpdate.CONFIRM_UPTAKE)
+    @workflow.update
     async def confirm_uptake(self, step: UptakeConfirmation) -> ReferralState:
         service_referral = self._service_referral(step.service_referral_id)
         subject = str(service_referral.id)
@@ -419,12 +480,12 @@ class ReferralWorkflow:
             service_referral.status = ServiceReferralStatus.DID_NOT_ATTEND
             opened.append(self._for_link_worker(TaskKind.CHOOSE_SERVICE, subject=subject))
         await self._project(
-            "uptake_confirmed" if step.started else "did_not_attend",
+            ProjectionAction.UPTAKE_CONFIRMED if step.started else ProjectionAction.DID_NOT_ATTEND,
             step.actor,
             service_referrals=[service_referral],
             close_tasks=[TaskClosure(kind=TaskKind.CONFIRM_UPTAKE, subject_id=subject)],
             open_tasks=opened,
-            detail={"service_referral_id": subject},
+            service_referral_id=service_referral.id,
         )
         return self._state
 
@@ -432,7 +493,7 @@ class ReferralWorkflow:
     def _validate_uptake(self, step: UptakeConfirmation) -> None:
         rules.check_uptake(self._state, step)
 
-    @workflow.update(name=ReferralUpdate.RECORD_FOLLOW_UP)
+    @workflow.update
     async def record_follow_up(self, step: FollowUpRecord) -> ReferralState:
         checkpoint = next(c for c in self._state.checkpoints if c.number == step.checkpoint)
         if checkpoint.status == CheckpointStatus.SCHEDULED:
@@ -443,7 +504,7 @@ class ReferralWorkflow:
             rules.check_follow_up(self._state, step, workflow.now())
         checkpoint.status = CheckpointStatus.RECORDED
         await self._project(
-            "follow_up_recorded",
+            ProjectionAction.FOLLOW_UP_RECORDED,
             step.actor,
             close_tasks=[
                 TaskClosure(kind=TaskKind.FOLLOW_UP, subject_id=f"checkpoint-{checkpoint.number}")
@@ -451,7 +512,7 @@ class ReferralWorkflow:
             outcomes=[
                 OutcomeSpec(checkpoint=f"follow_up_{checkpoint.number}", measures=step.measures)
             ],
-            detail={"checkpoint": checkpoint.number},
+            checkpoint=checkpoint.number,
         )
         return self._state
 
@@ -459,9 +520,9 @@ class ReferralWorkflow:
     def _validate_follow_up(self, step: FollowUpRecord) -> None:
         rules.check_follow_up(self._state, step, workflow.now())
 
-    @workflow.update(name=ReferralUpdate.CLOSE)
+    @workflow.update
     async def close(self, step: Closure) -> ReferralState:
-        await self._close(step.reason, step.actor)
+        await self._close(step.reason, step.actor, step.note_ids)
         return self._state
 
     @close.validator
@@ -476,14 +537,13 @@ class ReferralWorkflow:
 
     async def _suggest_services(self) -> None:
         # Added after the first histories were recorded; they replay without the call.
-        if not workflow.patched("suggest-services"):
+        if not workflow.patched(SUGGEST_SERVICES):
             return
-        self._state.suggested_service_ids = await workflow.execute_local_activity(
-            "suggest_services",
+        self._state.suggested_service_ids = await workflow.execute_local_activity_method(
+            MatchingActivities.suggest_services,
             SuggestionRequest(
                 referral_id=self._referral.referral_id, need_codes=self._state.need_codes
             ),
-            result_type=list[str],
             start_to_close_timeout=STEP_TIMEOUT,
             retry_policy=STEP_RETRY,
         )
@@ -524,7 +584,7 @@ class ReferralWorkflow:
 
     async def _project(
         self,
-        action: str,
+        action: ProjectionAction,
         actor: Actor,
         *,
         open_tasks: list[TaskSpec] | None = None,
@@ -534,8 +594,17 @@ class ReferralWorkflow:
         outcomes: list[OutcomeSpec] | None = None,
         messages: list[MessageSpec] | None = None,
         need_codes: list[str] | None = None,
-        detail: dict[str, str | int | bool | None] | None = None,
+        note_ids: list[int] | None = None,
         rows_due_by: datetime | None = None,
+        previous_link_worker_id: str | None = None,
+        contact_method: ContactMethod | None = None,
+        reached: bool | None = None,
+        suggested_service_ids: list[str] | None = None,
+        chosen_service_ids: list[str] | None = None,
+        service_referral_id: UUID | None = None,
+        reason_code: str | None = None,
+        checkpoint: int | None = None,
+        person_accepted: bool | None = None,
     ) -> None:
         # The snapshot is taken now, before waiting for the lock, so a step projects the
         # state it produced even if a later step changes it meanwhile.
@@ -556,12 +625,21 @@ class ReferralWorkflow:
             service_referrals=[s.model_copy() for s in service_referrals or []],
             outcomes=outcomes or [],
             messages=messages or [],
-            detail=detail or {},
+            note_ids=note_ids or [],
             rows_due_by=rows_due_by,
+            previous_link_worker_id=previous_link_worker_id,
+            contact_method=contact_method,
+            reached=reached,
+            suggested_service_ids=suggested_service_ids,
+            chosen_service_ids=chosen_service_ids,
+            service_referral_id=service_referral_id,
+            reason_code=reason_code,
+            checkpoint=checkpoint,
+            person_accepted=person_accepted,
         )
         async with self._projection_lock:
-            await workflow.execute_local_activity(
-                "apply_projection",
+            await workflow.execute_local_activity_method(
+                ReadModelActivities.apply_projection,
                 projection,
                 start_to_close_timeout=STEP_TIMEOUT,
                 retry_policy=INTAKE_RETRY if rows_due_by else STEP_RETRY,

@@ -61,7 +61,7 @@ from domain.tables import (
     Task,
 )
 from socialrx.mesh_sandbox import OUR_MAILBOX, PASSWORD, PRACTICE_MAILBOX, SHARED_KEY
-from tests.dev_processes import free_port
+from tests.support.dev_processes import free_port
 from tests.support.mesh_sandbox import MeshSandbox, running_sandbox
 
 pytestmark = pytest.mark.system

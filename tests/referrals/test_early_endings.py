@@ -46,7 +46,7 @@ async def test_three_failed_attempts_over_fourteen_days_close_as_unable_to_conta
     assert driver.outbox(referral_id)[-1].payload["closure_reason"] == "unable_to_contact"
 
 
-async def test_three_quick_failed_attempts_wait_out_fourteen_days_before_giving_up(
+async def test_three_quick_failed_attempts_ask_for_another_try_after_fourteen_days(
     driver: Driver,
 ) -> None:
     referral_id = await driver.submit()
@@ -59,8 +59,15 @@ async def test_three_quick_failed_attempts_wait_out_fourteen_days_before_giving_
     assert (await driver.detail(referral_id))["status"] == "contacting"
     await driver.skip(timedelta(days=1))
 
+    # Attempts bunched on one day do not span the fortnight: the link worker tries again.
+    await driver.wait_for_task(referral_id, "contact_retry", status="open")
+    assert (await driver.detail(referral_id))["status"] == "contacting"
+    state = await driver.contact(referral_id, reached=False)
+
+    assert state["closure_reason"] == "unable_to_contact"
     final = await driver.wait_closed(referral_id)
     assert final["closure_reason"] == "unable_to_contact"
+    assert open_tasks(driver, referral_id) == []
 
 
 async def test_a_reached_person_is_never_given_up_on(driver: Driver) -> None:

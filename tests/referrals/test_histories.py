@@ -4,6 +4,11 @@ Regenerate the saved histories after a deliberate change of command sequence (an
 change behind ``workflow.patched``) with:
 
     SOCIALRX_SAVE_HISTORIES=<label> .venv/bin/pytest tests/referrals/test_histories.py
+    SOCIALRX_SAVE_HISTORIES=<label> .venv/bin/pytest -k save tests/workflows
+
+``unable-to-contact-bunched-v2-suggestions`` was recorded once with the workflow of before
+``contact-attempt-span`` (which closed at the span's end without another attempt), so that the
+old rule keeps being replayed; the saving test records the new rule only.
 """
 
 import json
@@ -17,6 +22,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from core.temporal import DATA_CONVERTER
+from socialrx.worker import WORKFLOW_RUNNER
 from tests.support.driver import NHS_NUMBERS_USED, PERSONAL_FIELDS, Driver, person
 from tests.support.history_text import history_text, personal_details_in
 from workflows.referral import ReferralWorkflow
@@ -34,7 +40,9 @@ def saved_histories() -> list[WorkflowHistory]:
 async def test_saved_histories_replay_on_the_current_workflow() -> None:
     histories = saved_histories()
     assert len(histories) >= 2, "tests/histories/ should hold the saved lifecycles"
-    replayer = Replayer(workflows=[ReferralWorkflow], data_converter=DATA_CONVERTER)
+    replayer = Replayer(
+        workflows=[ReferralWorkflow], data_converter=DATA_CONVERTER, workflow_runner=WORKFLOW_RUNNER
+    )
     for history in histories:
         result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
         assert result.replay_failure is None, history.workflow_id

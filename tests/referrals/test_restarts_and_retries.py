@@ -7,7 +7,7 @@ from uuid import uuid4
 from sqlmodel import Session, func, select
 
 from activities.read_model import ReadModelActivities
-from domain.enums import MessageKind, RecipientKind, ReferralStatus, TaskKind
+from domain.enums import MessageKind, ProjectionAction, RecipientKind, ReferralStatus, TaskKind
 from domain.messages import SYSTEM, MeasureAnswers, MessageSpec, OutcomeSpec, Projection, TaskSpec
 from domain.tables import AuditEvent, OutboxMessage, OutcomeRecord, Task
 from tests.support.driver import Driver
@@ -64,7 +64,7 @@ async def test_a_step_applied_twice_writes_once(driver: Driver) -> None:
         step_key="900-test_step",
         at=datetime.now(UTC),
         actor=SYSTEM,
-        action="test_step",
+        action=ProjectionAction.ASSIGNED,
         status=ReferralStatus.ASSIGNED,
         link_worker_id="lw-amira",
         open_tasks=[

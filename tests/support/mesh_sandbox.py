@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from socialrx import mesh_sandbox
-from tests.dev_processes import free_port
+from tests.support.dev_processes import free_port
 
 REPOSITORY_VAR = Path(__file__).resolve().parents[2] / "var"
 
