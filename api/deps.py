@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
 
-from catalogue.geocode import Geocoder, demo_town_geocoder
+from catalogue.geocode import Geocoder
 from core.settings import Settings
 
 
@@ -44,9 +44,9 @@ async def get_temporal(request: Request) -> Client:
 
 
 async def get_geocoder(request: Request) -> Geocoder:
-    """The app's geocoder (``app.state.geocoder``), else the demo town's district centroids."""
-    geocoder: Geocoder | None = getattr(request.app.state, "geocoder", None)
-    return geocoder or demo_town_geocoder()
+    """The geocoder the composition root gave ``create_app``."""
+    geocoder: Geocoder = request.app.state.geocoder
+    return geocoder
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
