@@ -90,21 +90,23 @@ class ValidationProblem(BaseModel):
     detail: list[FieldProblem]
 
 
-def _problem(description: str, model: type[BaseModel] = Problem) -> dict[str, Any]:
+def problem(description: str, model: type[BaseModel] = Problem) -> dict[str, Any]:
+    """One documented response, e.g. ``{409: problem("The person has an open referral.")}``."""
     return {"model": model, "description": description}
 
 
 Responses = dict[int | str, dict[str, Any]]
-SIGNED_IN: Responses = {
-    401: _problem("Not signed in, or the sign-in has expired."),
-    422: _problem("A value is missing or cannot be used; each field says why.", ValidationProblem),
-    503: _problem("The database or the workflow service did not answer; try again."),
+# What routes really answer besides success, by what they check: spread into ``responses=``.
+PUBLIC: Responses = {
+    422: problem("A value is missing or cannot be used; each field says why.", ValidationProblem),
+    503: problem("The database or the workflow service did not answer; try again."),
 }
-VISIBLE: Responses = {**SIGNED_IN, 404: _problem("Not found, or not yours to see.")}
-ACTIONABLE: Responses = {**VISIBLE, 403: _problem("Yours to see, but not yours to do.")}
+SIGNED_IN: Responses = {**PUBLIC, 401: problem("Not signed in, or the sign-in has expired.")}
+VISIBLE: Responses = {**SIGNED_IN, 404: problem("Not found, or not yours to see.")}
+ACTIONABLE: Responses = {**VISIBLE, 403: problem("Yours to see, but not yours to do.")}
 STEP: Responses = {
     **ACTIONABLE,
-    409: _problem("Not possible at this point of the referral, or it is closed."),
+    409: problem("Not possible at this point of the referral, or it is closed."),
 }
 
 

@@ -11,8 +11,9 @@ from api.schemas import (
     ServiceReferralOut,
     TaskOut,
 )
+from api.task_lists import task_list
 from domain.enums import AssigneeKind, ServiceReferralStatus, TaskStatus
-from domain.tables import ServiceReferral, Task
+from domain.tables import ServiceReferral
 
 router = APIRouter(prefix="/organisations", tags=["organisations"])
 
@@ -44,16 +45,6 @@ def list_service_referrals(
     response_model=list[TaskOut],
     summary="This organisation's open tasks, soonest due first",
 )
-def list_organisation_tasks(
-    organisation_id: str, session: SessionDep, access: AccessDep
-) -> list[TaskOut]:
+def list_organisation_tasks(organisation_id: str, access: AccessDep) -> list[TaskOut]:
     access.own_organisation_or_404(organisation_id)
-    tasks = session.exec(
-        select(Task)
-        .where(Task.assignee_kind == AssigneeKind.ORGANISATION)
-        .where(Task.assignee_id == organisation_id)
-        .where(Task.status == TaskStatus.OPEN)
-        .order_by(col(Task.due_at).is_(None), col(Task.due_at), col(Task.id))
-    ).all()
-    access.log_all(task.referral_id for task in tasks)
-    return [TaskOut.model_validate(task, from_attributes=True) for task in tasks]
+    return task_list(access, organisation_id, [AssigneeKind.ORGANISATION], TaskStatus.OPEN)

@@ -3,6 +3,7 @@
 Each step is one line into the step service (``api.steps``), which web pages call too.
 """
 
+from functools import partial
 from typing import Annotated
 from uuid import UUID
 
@@ -14,7 +15,7 @@ from sqlmodel import col, select
 from api.access import LINK_WORKER_TEAM, Access, AccessDep
 from api.consent import detail_for, progress_of
 from api.deps import GeocoderDep, SessionDep, SettingsDep, TemporalDep
-from api.errors import ACTIONABLE, SIGNED_IN, STEP, VISIBLE, Refused, json_refusal
+from api.errors import ACTIONABLE, SIGNED_IN, STEP, VISIBLE, Refused, json_refusal, problem
 from api.idempotency import IdempotencyKey, StoredResponse, fingerprint, once
 from api.intake import submit
 from api.schemas import (
@@ -58,9 +59,9 @@ Checkpoint = Annotated[
     response_model=ReferralCreated,
     responses={
         **SIGNED_IN,
-        403: {"description": "You may refer only for your own practice."},
-        409: {"model": ReferralConflict, "description": "The person has an open referral."},
-        503: {"description": "Nothing was saved; send it again."},
+        403: problem("You may refer only for your own practice."),
+        409: problem("The person has an open referral.", ReferralConflict),
+        503: problem("Nothing was saved; send it again."),
     },
     summary="Refer a patient to social prescribing",
 )
@@ -151,7 +152,7 @@ def _as_seen_by(
 @router.get(
     "/{referral_id}/suggestions",
     response_model=MatchResult,
-    responses={**ACTIONABLE, 409: {"description": "No needs are recorded yet."}},
+    responses={**ACTIONABLE, 409: problem("No needs are recorded yet.")},
     summary="Services that meet the person's needs, ranked and explained",
 )
 def suggest_services(
@@ -172,35 +173,25 @@ def suggest_services(
     return result
 
 
-# --- steps --------------------------------------------------------------------------------
+# --- steps: each one line into the step service ------------------------------------------
+
+step = partial(router.post, response_model=ReferralProgress, responses=STEP)
 
 
-@router.post(
-    "/{referral_id}/cancel",
-    response_model=ReferralProgress,
-    responses=STEP,
-    summary="The referring practice cancels its referral",
-)
+@step("/{referral_id}/cancel", summary="The referring practice cancels its referral")
 async def cancel_referral(referral_id: UUID, steps: StepsDep) -> ReferralProgress:
     return await steps.cancel(referral_id)
 
 
-@router.post(
-    "/{referral_id}/contact-attempts",
-    response_model=ReferralProgress,
-    responses=STEP,
-    summary="Record an attempt to contact the person",
-)
+@step("/{referral_id}/contact-attempts", summary="Record an attempt to contact the person")
 async def record_contact_attempt(
     referral_id: UUID, attempt: ContactAttemptIn, steps: StepsDep
 ) -> ReferralProgress:
     return await steps.record_contact_attempt(referral_id, attempt)
 
 
-@router.post(
+@step(
     "/{referral_id}/assessment",
-    response_model=ReferralProgress,
-    responses=STEP,
     summary="Record the 'what matters' conversation: needs, goals and baseline measures",
 )
 async def record_assessment(
@@ -209,22 +200,15 @@ async def record_assessment(
     return await steps.record_assessment(referral_id, assessment)
 
 
-@router.post(
-    "/{referral_id}/connections",
-    response_model=ReferralProgress,
-    responses=STEP,
-    summary="Send the referral to one or more community services",
-)
+@step("/{referral_id}/connections", summary="Send the referral to one or more community services")
 async def connect_services(
     referral_id: UUID, connection: ConnectionIn, steps: StepsDep
 ) -> ReferralProgress:
     return await steps.connect_services(referral_id, connection)
 
 
-@router.post(
+@step(
     "/{referral_id}/follow-ups/{checkpoint}",
-    response_model=ReferralProgress,
-    responses=STEP,
     summary="Record the measures at a follow-up checkpoint (1 at ~3 months, 2 at ~4 months)",
 )
 async def record_follow_up(
@@ -233,10 +217,8 @@ async def record_follow_up(
     return await steps.record_follow_up(referral_id, checkpoint, follow_up)
 
 
-@router.post(
+@step(
     "/{referral_id}/close",
-    response_model=ReferralProgress,
-    responses=STEP,
     summary="Close early: the person declined, is ineligible, or no suitable service exists",
 )
 async def close_referral(
@@ -245,21 +227,16 @@ async def close_referral(
     return await steps.close(referral_id, closure)
 
 
-@router.post(
+@step(
     "/{referral_id}/withdraw-consent",
-    response_model=ReferralProgress,
-    responses=STEP,
     summary="The person withdrew consent: stop everything and tell everyone involved",
 )
 async def withdraw_consent(referral_id: UUID, body: Note, steps: StepsDep) -> ReferralProgress:
     return await steps.withdraw_consent(referral_id, body)
 
 
-@router.post(
-    "/{referral_id}/reassign",
-    response_model=ReferralProgress,
-    responses=STEP,
-    summary="Hand the referral to another link worker of the same team",
+@step(
+    "/{referral_id}/reassign", summary="Hand the referral to another link worker of the same team"
 )
 async def reassign(
     referral_id: UUID, reassignment: ReassignmentIn, steps: StepsDep

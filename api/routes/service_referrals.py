@@ -1,6 +1,7 @@
 """``/service-referrals``: a referral to one community service, as its organisation sees
 it, and the organisation's steps (accept or decline, confirm uptake)."""
 
+from functools import partial
 from uuid import UUID
 
 from fastapi import APIRouter
@@ -18,6 +19,7 @@ from api.schemas import (
 from api.steps import StepsDep
 
 router = APIRouter(prefix="/service-referrals", tags=["service referrals"])
+step = partial(router.post, response_model=ReferralStateForOrganisation, responses=STEP)
 
 
 @router.get(
@@ -34,10 +36,8 @@ def get_service_referral(
     return organisation_view(session, service_referral)
 
 
-@router.post(
+@step(
     "/{service_referral_id}/response",
-    response_model=ReferralStateForOrganisation,
-    responses=STEP,
     summary="Accept or decline a referral to one of your services",
 )
 async def respond(
@@ -46,12 +46,7 @@ async def respond(
     return await steps.respond(service_referral_id, response)
 
 
-@router.post(
-    "/{service_referral_id}/uptake",
-    response_model=ReferralStateForOrganisation,
-    responses=STEP,
-    summary="Confirm that the person started, or did not attend",
-)
+@step("/{service_referral_id}/uptake", summary="Confirm that the person started, or did not attend")
 async def confirm_uptake(
     service_referral_id: UUID, uptake: UptakeIn, steps: StepsDep
 ) -> ReferralStateForOrganisation:
