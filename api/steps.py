@@ -296,7 +296,7 @@ class Steps:
         find = partial(self.access.actionable_referral_or_404, referral_id, *allowed, to=to)
         state = await self._run(lambda: find().id, update, build, notes)
         # A practice's view depends on its patient's consent: a read, so in a thread.
-        return await run_in_threadpool(self._released, state_for, self.access, state)
+        return await run_in_threadpool(self._as_seen_by_caller, state)
 
     def _own_service_referral(self, service_referral_id: UUID) -> UUID:
         return self.access.own_service_referral_or_404(service_referral_id).referral_id
@@ -372,13 +372,11 @@ class Steps:
             # Left behind, they stay hidden: no step ever carries their ids again.
             log.warning("could not delete the notes of a refused step: %s", type(error).__name__)
 
-    def _released(
-        self, view: Callable[[Access, ReferralState], ReferralProgress], *args: Any
-    ) -> ReferralProgress:
+    def _as_seen_by_caller(self, state: ReferralState) -> ReferralProgress:
         try:
-            return view(*args)
+            return state_for(self.access, state)
         finally:
-            self.access.session.commit()
+            self.access.session.commit()  # the connection goes back to the pool
 
 
 async def _refusal_for(handle: WorkflowHandle[Any, Any], error: RPCError) -> Refused:
