@@ -13,12 +13,10 @@ write of patient data is appended to ``access_log``.
 """
 
 from collections.abc import Iterable
-from functools import partial
 from typing import Annotated, NamedTuple
 from uuid import UUID
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import bindparam, insert, select
 from sqlmodel import Session
 
@@ -118,23 +116,6 @@ class Access:
         self.require(*kinds, to=to)
         return ReferralOfPractice(referral_id, found.practice_ods)
 
-    # --- the same, for async routes ---------------------------------------------------
-    # Each check appends to the access log, a write; on SQLite a write waits while another
-    # connection (the worker's projections) writes. Waited for on the event loop, that held
-    # up every other request too, so async routes wait for it in a worker thread.
-
-    async def actionable_referral(
-        self, referral_id: UUID, *kinds: OrganisationKind, to: str
-    ) -> ReferralOfPractice:
-        """``actionable_referral_or_404`` without holding up the event loop."""
-        return await run_in_threadpool(
-            partial(self.actionable_referral_or_404, referral_id, *kinds, to=to)
-        )
-
-    async def own_service_referral(self, service_referral_id: UUID) -> ServiceReferral:
-        """``own_service_referral_or_404`` without holding up the event loop."""
-        return await run_in_threadpool(self.own_service_referral_or_404, service_referral_id)
-
     def own_service_referral_or_404(self, service_referral_id: UUID) -> ServiceReferral:
         """A service referral to one of the calling organisation's services."""
         found = self.session.get(ServiceReferral, service_referral_id)
@@ -202,3 +183,10 @@ async def get_access(session: SessionDep, principal: CurrentPrincipal, request: 
 
 
 AccessDep = Annotated[Access, Depends(get_access)]
+
+
+async def commissioner_only(access: AccessDep) -> None:
+    """For a router's ``dependencies``: anyone but a commissioner gets 404, as if the routes
+    did not exist. (async: it reads only the principal, already loaded.)"""
+    if not access.principal.is_a(COMMISSIONER):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from api.access import PRACTICE, Access
 from api.schemas import (
     ReferralDetail,
+    ReferralProgress,
     ReferralStateForOrganisation,
     ServiceReferralForOrganisation,
 )
@@ -77,11 +78,17 @@ def withholds_outcome_details(access: Access, referral_id: UUID) -> bool:
     return not outcome_details_for_gp(access.session.get(Consent, referral_id))
 
 
-def state_for(access: Access, state: ReferralState) -> ReferralState:
-    """The workflow's state, as this caller may see it."""
+def progress_of(state: ReferralState) -> ReferralProgress:
+    """The workflow's state as the public API shows it."""
+    return ReferralProgress.model_validate(state, from_attributes=True)
+
+
+def state_for(access: Access, state: ReferralState) -> ReferralProgress:
+    """The workflow's state, as this caller may see it (a database read for a practice)."""
+    progress = progress_of(state)
     if not withholds_outcome_details(access, state.referral_id):
-        return state
-    return _codes_only_state(state)
+        return progress
+    return _codes_only_state(progress)
 
 
 def detail_for(access: Access, detail: ReferralDetail) -> ReferralDetail:
@@ -117,5 +124,5 @@ def detail_for(access: Access, detail: ReferralDetail) -> ReferralDetail:
     )
 
 
-def _codes_only_state(state: ReferralState) -> ReferralState:
+def _codes_only_state(state: ReferralProgress) -> ReferralProgress:
     return state.model_copy(update={"service_referrals": [], "suggested_service_ids": []})

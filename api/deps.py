@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
 
-from catalogue.geocode import Geocoder, demo_town_geocoder
+from catalogue.geocode import Geocoder
 from core.settings import Settings
 
 
@@ -30,10 +31,17 @@ async def get_engine(request: Request) -> Engine:
 
 
 async def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> AsyncIterator[Session]:
-    # Making a session connects to nothing; its first query does, wherever that runs. Closing
-    # it gives back a connection the route has already finished with, which never waits.
-    with Session(engine, expire_on_commit=False) as session:
+    # Making a session connects to nothing; its first query does, wherever that runs.
+    session = Session(engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        # A transaction still open (a plain route's reads) ends with a rollback: a round trip
+        # to the database, so not on the event loop. Otherwise closing never waits.
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 async def get_temporal(request: Request) -> Client:
@@ -44,9 +52,9 @@ async def get_temporal(request: Request) -> Client:
 
 
 async def get_geocoder(request: Request) -> Geocoder:
-    """The app's geocoder (``app.state.geocoder``), else the demo town's district centroids."""
-    geocoder: Geocoder | None = getattr(request.app.state, "geocoder", None)
-    return geocoder or demo_town_geocoder()
+    """The geocoder the composition root gave ``create_app``."""
+    geocoder: Geocoder = request.app.state.geocoder
+    return geocoder
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

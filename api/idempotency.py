@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, NamedTuple
 
 from fastapi import Header, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
+from api.errors import Refused
 from api.principal import Principal
-from api.refusal import Refused
 from domain.tables import IdempotencyRecord
 
 IdempotencyKey = Annotated[
@@ -60,25 +61,14 @@ async def once(
     request_hash: str,
     work: Callable[[], Awaitable[StoredResponse]],
 ) -> StoredResponse:
+    """Every database call runs in a worker thread: on SQLite a commit may wait for another
+    writer, and waiting on the event loop would hold up every other request."""
     if key is None:
         return await work()
-    # End the read that checking the caller's sign-in began: on SQLite an open read keeps
-    # another request's commit waiting, and these waits happen on the event loop.
-    session.commit()
     caller = caller_of(principal)
     deadline = time.monotonic() + WAIT_FOR_FIRST
-    while not _claim(session, caller, key, request_hash):
-        found = session.exec(
-            select(
-                IdempotencyRecord.request_hash,
-                IdempotencyRecord.status_code,
-                IdempotencyRecord.response,
-                IdempotencyRecord.media_type,
-            ).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
-        ).first()
-        # Plain values, not a row object: reading one after the rollback would open a new
-        # transaction and hold a connection across the wait.
-        session.rollback()
+    while not await run_in_threadpool(_claim, session, caller, key, request_hash):
+        found = await run_in_threadpool(_stored, session, caller, key)
         if found is None:
             continue  # the first request failed and let go of the key: try to claim it
         stored_hash, status_code, stored_body, media_type = found
@@ -100,10 +90,47 @@ async def once(
     try:
         response = await work()
     except BaseException:
-        session.rollback()
-        session.execute(_this(caller, key))
-        session.commit()
+        await run_in_threadpool(_let_go, session, caller, key)
         raise
+    await run_in_threadpool(_keep, session, caller, key, response)
+    return response
+
+
+def _claim(session: Session, caller: str, key: str, request_hash: str) -> bool:
+    # Also ends the read that checking the caller's sign-in began: on SQLite an open read
+    # keeps another request's commit waiting.
+    session.commit()
+    session.add(IdempotencyRecord(caller=caller, key=key, request_hash=request_hash))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def _stored(session: Session, caller: str, key: str) -> tuple[Any, ...] | None:
+    found = session.exec(
+        select(
+            IdempotencyRecord.request_hash,
+            IdempotencyRecord.status_code,
+            IdempotencyRecord.response,
+            IdempotencyRecord.media_type,
+        ).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
+    ).first()
+    # Plain values, not a row object: reading one after the rollback would open a new
+    # transaction and hold a connection across the wait.
+    session.rollback()
+    return tuple(found) if found is not None else None
+
+
+def _let_go(session: Session, caller: str, key: str) -> None:
+    session.rollback()
+    session.execute(_this(caller, key))
+    session.commit()
+
+
+def _keep(session: Session, caller: str, key: str, response: StoredResponse) -> None:
     record = session.exec(
         select(IdempotencyRecord).where(
             IdempotencyRecord.caller == caller, IdempotencyRecord.key == key
@@ -112,17 +139,6 @@ async def once(
     record.status_code, record.response, record.media_type = response
     session.add(record)
     session.commit()
-    return response
-
-
-def _claim(session: Session, caller: str, key: str, request_hash: str) -> bool:
-    session.add(IdempotencyRecord(caller=caller, key=key, request_hash=request_hash))
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return False
-    return True
 
 
 def _this(caller: str, key: str) -> Any:

@@ -22,13 +22,14 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import PRACTICE, Access
+from api.errors import Refused, unavailable
 from api.principal import Principal
-from api.refusal import Refused, unavailable
 from api.schemas import ReferralSubmission
 from core.settings import Settings
-from domain.enums import REFERRAL_WORKFLOW, OrganisationKind, ReferralStatus
+from domain.enums import OrganisationKind, ReferralStatus
 from domain.messages import ReferralInput, workflow_id_for
 from domain.tables import Consent, Person, Practice, Referral
+from workflows.referral import ReferralWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +47,13 @@ async def submit(
     temporal: Client,
 ) -> Submitted:
     principal = access.principal
-    _check(submission, access, session)
-    # Hold no connection or lock while Temporal answers.
-    session.rollback()
+    await run_in_threadpool(_check, submission, access, session)
     referral_id = uuid4()
     workflow_id = workflow_id_for(referral_id)
     started = time.monotonic()
     try:
         handle = await temporal.start_workflow(
-            REFERRAL_WORKFLOW,
+            ReferralWorkflow.run,
             ReferralInput(
                 referral_id=referral_id,
                 practice_ods=submission.practice_ods,
@@ -80,11 +79,12 @@ async def submit(
         await run_in_threadpool(_save, session, referral_id, submission)
     except IntegrityError as error:
         # Another referral for this person was committed since the check above.
-        session.rollback()
+        await run_in_threadpool(session.rollback)
         await _abandon(handle)
-        raise _duplicate(session, submission, principal) or unavailable() from error
+        duplicate = await run_in_threadpool(_duplicate, session, submission, principal)
+        raise duplicate or unavailable() from error
     except Exception as error:
-        session.rollback()
+        await run_in_threadpool(session.rollback)
         await _abandon(handle)
         log.error("could not save referral %s: %s", referral_id, type(error).__name__)
         raise unavailable() from error
@@ -94,6 +94,16 @@ async def submit(
 
 
 def _check(submission: ReferralSubmission, access: Access, session: Session) -> None:
+    try:
+        _refuse_unless_allowed(submission, access, session)
+    finally:
+        # Hold no connection or lock while Temporal answers.
+        session.rollback()
+
+
+def _refuse_unless_allowed(
+    submission: ReferralSubmission, access: Access, session: Session
+) -> None:
     try:
         access.require(PRACTICE, to="refer a patient")
     except HTTPException as error:
@@ -122,6 +132,15 @@ def _duplicate(
     session: Session, submission: ReferralSubmission, principal: Principal
 ) -> Refused | None:
     """409 if the person has an open referral, naming it only to the practice that made it."""
+    try:
+        return _open_referral_of(session, submission, principal)
+    finally:
+        session.rollback()
+
+
+def _open_referral_of(
+    session: Session, submission: ReferralSubmission, principal: Principal
+) -> Refused | None:
     existing = session.exec(
         select(Referral)
         .join(Person, col(Person.referral_id) == col(Referral.id))

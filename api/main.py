@@ -7,10 +7,13 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from temporalio.client import Client
 
-from api.fhir.errors import http_error
+from api.errors import Refused, database_unavailable, refused_error
+from api.fhir.errors import http_error, validation_error
 from api.routes import (
     audit,
     auth,
@@ -18,13 +21,13 @@ from api.routes import (
     fhir,
     link_workers,
     organisations,
-    practices,
     referrals,
     reports,
+    service_referrals,
 )
 from api.text_guard import reject_nul_characters
-from api.validation_errors import validation_error
 from api.web import routes as web
+from catalogue.geocode import Geocoder, demo_town_geocoder
 from core.db import engine_for, migrate
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -32,8 +35,13 @@ from core.temporal import connect
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
-    """Build the app. Tests pass a Temporal client; otherwise it connects on start-up."""
+def create_app(
+    settings: Settings | None = None,
+    temporal: Client | None = None,
+    geocoder: Geocoder | None = None,
+) -> FastAPI:
+    """Build the app. Tests pass a Temporal client; otherwise it connects on start-up. The
+    composition root chooses the geocoder; without one, the demo town's district centroids."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -53,13 +61,18 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.state.settings = settings
     app.state.engine = engine_for(settings.resolved_database_url)
     app.state.temporal = temporal
+    app.state.geocoder = geocoder or demo_town_geocoder()
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Refused, refused_error)
+    # A pool with no free connection in time, or no database: 503 with Retry-After.
+    app.add_exception_handler(PoolTimeout, database_unavailable)
+    app.add_exception_handler(OperationalError, database_unavailable)
     # FHIR paths answer every error as an OperationOutcome, a 401 from sign-in included.
     app.add_exception_handler(HTTPException, http_error)
     for area in (
         auth,
-        practices,
         referrals,
+        service_referrals,
         link_workers,
         organisations,
         catalogue,

@@ -24,8 +24,8 @@ from domain.measures import validate as validate_measure
 from domain.messages import (
     CheckpointState,
     Code,
+    ContactAttemptRecord,
     MeasureAnswers,
-    ReferralState,
     ServiceReferralState,
 )
 
@@ -140,6 +140,29 @@ class ServiceReferralForOrganisation(BaseModel):
     person: ContactDetails
     reason: str | None = Field(description="Null unless the person agreed to share it.")
     need_codes: list[str]
+
+
+class ReferralProgress(BaseModel):
+    """Where a referral stands, as a step answers it and ``GET /referrals/{id}`` shows it.
+
+    The public copy of the workflow's state: the workflow may change its own without
+    changing this API. A practice whose patient agreed to codes only gets no services."""
+
+    referral_id: UUID
+    status: ReferralStatus
+    closure_reason: ClosureReason | None
+    link_worker_id: str | None
+    team_lead_id: str | None
+    first_contact_due_at: datetime | None
+    contact_attempts: list[ContactAttemptRecord]
+    need_codes: list[str]
+    assessed: bool = Field(description="Whether the 'what matters' conversation is recorded.")
+    suggested_service_ids: list[str] = Field(
+        description="What matching suggested when a service was last to be chosen."
+    )
+    service_referrals: list[ServiceReferralState]
+    first_uptake_at: datetime | None
+    checkpoints: list[CheckpointState]
 
 
 class ReferralStateForOrganisation(BaseModel):
@@ -272,7 +295,7 @@ class ReferralSummary(BaseModel):
 
 class ReferralDetail(ReferralSummary):
     person: PersonOut
-    state: ReferralState | None = Field(
+    state: ReferralProgress | None = Field(
         description="Where the workflow is now; null if Temporal could not be asked."
     )
     tasks: list[TaskOut]

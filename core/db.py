@@ -7,21 +7,40 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+# As many connections as worker threads that can hold one: anyio runs at most 40 at once
+# (its default limiter), and the API does its database work only there. A request that
+# still finds no free connection waits this long, then answers 503 (api.errors), instead of
+# hanging for SQLAlchemy's default 30 s.
+POOL_SIZE = 40
+POOL_TIMEOUT_SECONDS = 5.0
+# How long connecting to PostgreSQL may take before the database counts as unreachable.
+CONNECT_TIMEOUT_SECONDS = 5
+
 
 def make_engine(url: str) -> Engine:
+    pool = {"pool_size": POOL_SIZE, "max_overflow": 0, "pool_timeout": POOL_TIMEOUT_SECONDS}
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        else:
+            pool = {}  # one connection per thread, kept: there is no pool to size
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **pool
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        **pool,
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

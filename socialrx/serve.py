@@ -63,12 +63,14 @@ def api() -> None:
     import uvicorn
 
     from api.main import create_app
+    from catalogue.geocode import demo_town_geocoder
 
     settings = get_settings()
     _configure_logs(settings)
     # log_config=None keeps uvicorn's loggers on our rich handler instead of its own.
     uvicorn.run(
-        create_app(settings),
+        # The one geocoder of this deployment: the demo town's district centroids.
+        create_app(settings, geocoder=demo_town_geocoder()),
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,

@@ -4,12 +4,13 @@ from typing import Any
 
 from fastapi import Request, Response, status
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 
+from api.errors import Refused, field_name, json_validation_error
 from api.fhir.systems import FHIR_JSON
-from api.refusal import Refused
 
 # Where each submission field comes from in the resources a GP system sends.
 FIELD_PATHS = {
@@ -107,3 +108,16 @@ async def http_error(request: Request, error: Exception) -> Response:
     response = fhir_error_response(FhirError.one(error.status_code, diagnostics))
     response.headers.update(error.headers or {})
     return response
+
+
+async def validation_error(request: Request, error: Exception) -> Response:
+    """Every 422 of FastAPI's validation: on a FHIR path an OperationOutcome, as the FHIR
+    routes' schema says; elsewhere the JSON API's shape (``api.errors``)."""
+    assert isinstance(error, RequestValidationError)
+    if not is_fhir_path(request.url.path):
+        return json_validation_error(error)
+    issues = [
+        (str(problem.get("msg", "")), field_name(problem.get("loc", ())))
+        for problem in error.errors()
+    ]
+    return fhir_error_response(FhirError(status.HTTP_422_UNPROCESSABLE_CONTENT, issues))

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlmodel import col, func, select
 
 from api.access import COMMISSIONER, AccessDep
+from api.errors import SIGNED_IN, problem
 from domain.accounts import AccessLog
 from domain.enums import OrganisationKind
 
@@ -35,6 +36,7 @@ class AccessLogPage(BaseModel):
 @router.get(
     "/audit",
     response_model=AccessLogPage,
+    responses={**SIGNED_IN, 403: problem("Only a commissioner may read the access log.")},
     summary="Every access to patient data, newest first (commissioners only)",
 )
 def query_access_log(

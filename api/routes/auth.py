@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from accounts import credentials
 from api.deps import SessionDep, SettingsDep
+from api.errors import PUBLIC, SIGNED_IN, problem
 from api.principal import (
     SESSION_COOKIE,
     CurrentPrincipal,
@@ -34,7 +35,10 @@ class SignedOut(BaseModel):
     "/token",
     response_model=Token,
     summary="Sign in with user name and password (OAuth2 password form)",
-    responses={401: {"description": "Wrong user name or password, or the account is off."}},
+    responses={
+        **PUBLIC,
+        401: problem("Wrong user name or password, or the account is deactivated."),
+    },
 )
 def sign_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -60,12 +64,16 @@ def sign_in(
     return Token(access_token=token, expires_in=seconds)
 
 
-@router.get("/me", response_model=Principal, summary="Who you are signed in as")
+@router.get(
+    "/me", response_model=Principal, responses=SIGNED_IN, summary="Who you are signed in as"
+)
 def who_am_i(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
-@router.post("/sign-out", response_model=SignedOut, summary="End this sign-in session")
+@router.post(
+    "/sign-out", response_model=SignedOut, responses=SIGNED_IN, summary="End this sign-in session"
+)
 def sign_out(
     response: Response,
     session: SessionDep,

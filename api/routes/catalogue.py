@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from api.access import ORGANISATION, forbidden
 from api.deps import GeocoderDep, SessionDep
-from api.errors import invalid
+from api.errors import ACTIONABLE, PUBLIC, invalid, problem
 from api.principal import CurrentPrincipal
 from catalogue.documents import DocumentBuilder, one_to_one
 from catalogue.search import (
@@ -23,6 +23,7 @@ from catalogue.tables import Organization, Service, ServiceAtLocation, TaxonomyT
 from catalogue.updates import CapacityStatusUpdate, update_capacity_and_status
 
 router = APIRouter(tags=["catalogue"])
+FOUND = {**PUBLIC, 404: problem("No such entry in the directory.")}
 
 MAX_PER_PAGE = 100
 MAX_PROXIMITY_M = 200_000
@@ -42,7 +43,9 @@ ModifiedAfter = Annotated[
 Full = Annotated[bool, Query(description="Fully nested documents instead of the list form.")]
 
 
-@router.get("/services", summary="Services, one page at a time")
+@router.get(
+    "/services", response_model=Document, responses=PUBLIC, summary="Services, one page at a time"
+)
 def list_services(
     session: SessionDep,
     search: Search = None,
@@ -66,7 +69,12 @@ def list_services(
     return found.envelope(contents)
 
 
-@router.get("/services/{service_id}", summary="One service, fully nested")
+@router.get(
+    "/services/{service_id}",
+    response_model=Document,
+    responses=FOUND,
+    summary="One service, fully nested",
+)
 def get_service(session: SessionDep, service_id: str) -> Document:
     service = session.get(Service, service_id)
     if service is None:
@@ -76,6 +84,8 @@ def get_service(session: SessionDep, service_id: str) -> Document:
 
 @router.patch(
     "/services/{service_id}/capacity-status",
+    response_model=Document,
+    responses=ACTIONABLE,
     summary="An organisation updates its service's capacity or status",
 )
 def update_service_capacity_status(
@@ -95,7 +105,12 @@ def update_service_capacity_status(
     return DocumentBuilder(session).service(service)
 
 
-@router.get("/taxonomy_terms", summary="Taxonomy terms, one page at a time")
+@router.get(
+    "/taxonomy_terms",
+    response_model=Document,
+    responses=PUBLIC,
+    summary="Taxonomy terms, one page at a time",
+)
 def list_taxonomy_terms(
     session: SessionDep,
     search: Search = None,
@@ -112,7 +127,12 @@ def list_taxonomy_terms(
     return found.envelope([builder.taxonomy_term(term) for term in found.items])
 
 
-@router.get("/taxonomy_terms/{term_id}", summary="One taxonomy term")
+@router.get(
+    "/taxonomy_terms/{term_id}",
+    response_model=Document,
+    responses=FOUND,
+    summary="One taxonomy term",
+)
 def get_taxonomy_term(session: SessionDep, term_id: str) -> Document:
     term = session.get(TaxonomyTerm, term_id)
     if term is None:
@@ -120,7 +140,12 @@ def get_taxonomy_term(session: SessionDep, term_id: str) -> Document:
     return DocumentBuilder(session).taxonomy_term(term)
 
 
-@router.get("/organizations", summary="Organizations, one page at a time")
+@router.get(
+    "/organizations",
+    response_model=Document,
+    responses=PUBLIC,
+    summary="Organizations, one page at a time",
+)
 def list_organizations(
     session: SessionDep,
     search: Search = None,
@@ -136,7 +161,12 @@ def list_organizations(
     return found.envelope(documents)
 
 
-@router.get("/organizations/{organization_id}", summary="One organization")
+@router.get(
+    "/organizations/{organization_id}",
+    response_model=Document,
+    responses=FOUND,
+    summary="One organization",
+)
 def get_organization(
     session: SessionDep,
     organization_id: str,
@@ -148,7 +178,12 @@ def get_organization(
     return DocumentBuilder(session).organization(organization, with_services=full_service)
 
 
-@router.get("/service_at_locations", summary="Services at locations, one page at a time")
+@router.get(
+    "/service_at_locations",
+    response_model=Document,
+    responses=PUBLIC,
+    summary="Services at locations, one page at a time",
+)
 def list_service_at_locations(
     session: SessionDep,
     geocoder: GeocoderDep,
@@ -187,7 +222,12 @@ def list_service_at_locations(
     return found.envelope([builder.service_at_location(link, full=full) for link in found.items])
 
 
-@router.get("/service_at_locations/{link_id}", summary="One service at a location")
+@router.get(
+    "/service_at_locations/{link_id}",
+    response_model=Document,
+    responses=FOUND,
+    summary="One service at a location",
+)
 def get_service_at_location(session: SessionDep, link_id: str) -> Document:
     link = session.get(ServiceAtLocation, link_id)
     if link is None:

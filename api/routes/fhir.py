@@ -9,19 +9,20 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from api.access import Access, AccessDep
 from api.consent import withholds_outcome_details
 from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.errors import Refused
 from api.fhir import writing
 from api.fhir.errors import FhirError, FhirResource, fhir_error_response, fhir_json
 from api.fhir.reading import submission_from
 from api.fhir.systems import FHIR_JSON
 from api.idempotency import IdempotencyKey, StoredResponse, fingerprint, once
 from api.intake import submit
-from api.refusal import Refused
 from domain.tables import Referral
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
@@ -64,9 +65,7 @@ async def create_service_request(
 
         async def work() -> StoredResponse:
             submitted = await submit(submission, access, session, settings, temporal)
-            referral = session.get(Referral, submitted.referral_id)
-            assert referral is not None, "submit commits the referral"
-            body = writing.service_request(session, referral)
+            body = await run_in_threadpool(_service_request, session, submitted.referral_id)
             return StoredResponse(status.HTTP_201_CREATED, body, FHIR_JSON)
 
         request_hash = fingerprint("POST /fhir/ServiceRequest", submission)
@@ -144,6 +143,15 @@ def search_tasks(
         ],
     }
     return fhir_json(bundle)
+
+
+def _service_request(session: Session, referral_id: UUID) -> dict[str, Any]:
+    try:
+        referral = session.get(Referral, referral_id)
+        assert referral is not None, "submit commits the referral"
+        return writing.service_request(session, referral)
+    finally:
+        session.commit()
 
 
 async def _json_body(request: Request) -> object:

@@ -1,59 +1,244 @@
-"""Reading a referral: its summary, where its process stands, its tasks and timeline."""
+"""``/referrals``: refer, read, cancel, every step of a referral, and suggested services.
 
+Each step is one line into the step service (``api.steps``), which web pages call too.
+"""
+
+from functools import partial
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Query, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from sqlmodel import col, select
 
-from api.access import AccessDep
-from api.consent import detail_for
-from api.deps import SessionDep, TemporalDep
+from api.access import LINK_WORKER_TEAM, Access, AccessDep
+from api.consent import detail_for, progress_of
+from api.deps import GeocoderDep, SessionDep, SettingsDep, TemporalDep
+from api.errors import ACTIONABLE, SIGNED_IN, STEP, VISIBLE, Refused, json_refusal, problem
+from api.idempotency import IdempotencyKey, StoredResponse, fingerprint, once
+from api.intake import submit
 from api.schemas import (
+    AssessmentIn,
+    ConnectionIn,
+    ContactAttemptIn,
+    FollowUpIn,
+    LinkWorkerClosureIn,
+    Note,
     PersonOut,
+    ReassignmentIn,
+    ReferralConflict,
+    ReferralCreated,
     ReferralDetail,
+    ReferralProgress,
+    ReferralSubmission,
     ReferralSummary,
     ServiceReferralOut,
     TaskOut,
     TimelineEntry,
 )
-from api.steps import current_state
+from api.steps import StepsDep, current_state
+from catalogue.matching import MatchResult
+from catalogue.referral_match import suggest_for_referral
+from domain.enums import ReferralStatus
+from domain.messages import ReferralState
 from domain.tables import AuditEvent, Person, ServiceReferral, Task
 
-router = APIRouter(tags=["referrals"])
+router = APIRouter(prefix="/referrals", tags=["referrals"])
+
+# More checkpoints than any policy sets: a larger number is a mistake, not a 409.
+MAX_CHECKPOINT = 100
+Checkpoint = Annotated[
+    int, Path(ge=1, le=MAX_CHECKPOINT, description="1 at ~3 months, 2 at ~4 months.")
+]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReferralCreated,
+    responses={
+        **SIGNED_IN,
+        403: problem("You may refer only for your own practice."),
+        409: problem("The person has an open referral.", ReferralConflict),
+        503: problem("Nothing was saved; send it again."),
+    },
+    summary="Refer a patient to social prescribing",
+)
+async def submit_referral(
+    submission: ReferralSubmission,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+    access: AccessDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    async def work() -> StoredResponse:
+        submitted = await submit(submission, access, session, settings, temporal)
+        created = ReferralCreated(
+            id=submitted.referral_id,
+            workflow_id=submitted.workflow_id,
+            status=ReferralStatus.RECEIVED,
+        )
+        return StoredResponse(201, created.model_dump(mode="json"), "application/json")
+
+    request_hash = fingerprint("POST /referrals", submission)
+    try:
+        stored = await once(session, access.principal, idempotency_key, request_hash, work)
+    except Refused as refused:
+        return json_refusal(refused)
+    return JSONResponse(stored.body, status_code=stored.status_code)
 
 
 @router.get(
-    "/referrals/{referral_id}",
+    "/{referral_id}",
     response_model=ReferralDetail,
+    responses=VISIBLE,
     summary="A referral with its tasks, service referrals and timeline",
 )
 async def get_referral(
-    referral_id: UUID, session: SessionDep, temporal: TemporalDep, access: AccessDep
+    referral_id: UUID, temporal: TemporalDep, access: AccessDep
 ) -> ReferralDetail:
-    referral = access.visible_referral_or_404(referral_id)
-    person = session.get(Person, referral_id)
-    tasks = session.exec(
-        select(Task).where(Task.referral_id == referral_id).order_by(col(Task.id))
-    ).all()
-    service_referrals = session.exec(
-        select(ServiceReferral)
-        .where(ServiceReferral.referral_id == referral_id)
-        .order_by(col(ServiceReferral.sent_at))
-    ).all()
-    timeline = session.exec(
-        select(AuditEvent)
-        .where(AuditEvent.referral_id == referral_id)
-        .order_by(col(AuditEvent.at), col(AuditEvent.id))
-    ).all()
-    detail = ReferralDetail(
-        **{name: getattr(referral, name) for name in ReferralSummary.model_fields},
-        person=PersonOut.model_validate(person, from_attributes=True),
-        state=await current_state(temporal, referral_id),
-        tasks=[TaskOut.model_validate(t, from_attributes=True) for t in tasks],
-        service_referrals=[
-            ServiceReferralOut.model_validate(s, from_attributes=True) for s in service_referrals
-        ],
-        timeline=[TimelineEntry.model_validate(e, from_attributes=True) for e in timeline],
-    )
+    detail = await run_in_threadpool(_read_referral, access, referral_id)
+    state = await current_state(temporal, referral_id)
+    return await run_in_threadpool(_as_seen_by, access, detail, state)
+
+
+def _read_referral(access: Access, referral_id: UUID) -> ReferralDetail:
+    session = access.session
+    try:
+        referral = access.visible_referral_or_404(referral_id)
+        person = session.get(Person, referral_id)
+        tasks = session.exec(
+            select(Task).where(Task.referral_id == referral_id).order_by(col(Task.id))
+        ).all()
+        service_referrals = session.exec(
+            select(ServiceReferral)
+            .where(ServiceReferral.referral_id == referral_id)
+            .order_by(col(ServiceReferral.sent_at))
+        ).all()
+        timeline = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.referral_id == referral_id)
+            .order_by(col(AuditEvent.at), col(AuditEvent.id))
+        ).all()
+        return ReferralDetail(
+            **{name: getattr(referral, name) for name in ReferralSummary.model_fields},
+            person=PersonOut.model_validate(person, from_attributes=True),
+            state=None,
+            tasks=[TaskOut.model_validate(t, from_attributes=True) for t in tasks],
+            service_referrals=[
+                ServiceReferralOut.model_validate(s, from_attributes=True)
+                for s in service_referrals
+            ],
+            timeline=[TimelineEntry.model_validate(e, from_attributes=True) for e in timeline],
+        )
+    finally:
+        # Give the connection back before Temporal is asked where the referral stands.
+        session.commit()
+
+
+def _as_seen_by(
+    access: Access, detail: ReferralDetail, state: ReferralState | None
+) -> ReferralDetail:
     # A practice whose patient agreed to codes only does not see the services involved.
-    return detail_for(access, detail)
+    try:
+        progress = progress_of(state) if state is not None else None
+        return detail_for(access, detail.model_copy(update={"state": progress}))
+    finally:
+        access.session.commit()
+
+
+@router.get(
+    "/{referral_id}/suggestions",
+    response_model=MatchResult,
+    responses={**ACTIONABLE, 409: problem("No needs are recorded yet.")},
+    summary="Services that meet the person's needs, ranked and explained",
+)
+def suggest_services(
+    referral_id: UUID,
+    session: SessionDep,
+    geocoder: GeocoderDep,
+    access: AccessDep,
+    limit: int = Query(default=10, ge=1, le=50),
+) -> MatchResult:
+    access.actionable_referral_or_404(referral_id, LINK_WORKER_TEAM, to="see suggestions")
+    result = suggest_for_referral(session, referral_id, geocoder=geocoder, limit=limit)
+    if result is None:
+        raise Refused(
+            status.HTTP_409_CONFLICT,
+            "No needs are recorded for this referral yet; record the 'what matters' "
+            "conversation first.",
+        )
+    return result
+
+
+# --- steps: each one line into the step service ------------------------------------------
+
+step = partial(router.post, response_model=ReferralProgress, responses=STEP)
+
+
+@step("/{referral_id}/cancel", summary="The referring practice cancels its referral")
+async def cancel_referral(referral_id: UUID, steps: StepsDep) -> ReferralProgress:
+    return await steps.cancel(referral_id)
+
+
+@step("/{referral_id}/contact-attempts", summary="Record an attempt to contact the person")
+async def record_contact_attempt(
+    referral_id: UUID, attempt: ContactAttemptIn, steps: StepsDep
+) -> ReferralProgress:
+    return await steps.record_contact_attempt(referral_id, attempt)
+
+
+@step(
+    "/{referral_id}/assessment",
+    summary="Record the 'what matters' conversation: needs, goals and baseline measures",
+)
+async def record_assessment(
+    referral_id: UUID, assessment: AssessmentIn, steps: StepsDep
+) -> ReferralProgress:
+    return await steps.record_assessment(referral_id, assessment)
+
+
+@step("/{referral_id}/connections", summary="Send the referral to one or more community services")
+async def connect_services(
+    referral_id: UUID, connection: ConnectionIn, steps: StepsDep
+) -> ReferralProgress:
+    return await steps.connect_services(referral_id, connection)
+
+
+@step(
+    "/{referral_id}/follow-ups/{checkpoint}",
+    summary="Record the measures at a follow-up checkpoint (1 at ~3 months, 2 at ~4 months)",
+)
+async def record_follow_up(
+    referral_id: UUID, checkpoint: Checkpoint, follow_up: FollowUpIn, steps: StepsDep
+) -> ReferralProgress:
+    return await steps.record_follow_up(referral_id, checkpoint, follow_up)
+
+
+@step(
+    "/{referral_id}/close",
+    summary="Close early: the person declined, is ineligible, or no suitable service exists",
+)
+async def close_referral(
+    referral_id: UUID, closure: LinkWorkerClosureIn, steps: StepsDep
+) -> ReferralProgress:
+    return await steps.close(referral_id, closure)
+
+
+@step(
+    "/{referral_id}/withdraw-consent",
+    summary="The person withdrew consent: stop everything and tell everyone involved",
+)
+async def withdraw_consent(referral_id: UUID, body: Note, steps: StepsDep) -> ReferralProgress:
+    return await steps.withdraw_consent(referral_id, body)
+
+
+@step(
+    "/{referral_id}/reassign", summary="Hand the referral to another link worker of the same team"
+)
+async def reassign(
+    referral_id: UUID, reassignment: ReassignmentIn, steps: StepsDep
+) -> ReferralProgress:
+    return await steps.reassign(referral_id, reassignment)

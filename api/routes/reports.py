@@ -9,11 +9,12 @@ Anyone but a commissioner gets 404, as if the reports did not exist.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse
 
-from api.access import COMMISSIONER, Access, AccessDep
+from api.access import commissioner_only
 from api.deps import SessionDep, SettingsDep
+from api.errors import VISIBLE
 from core.settings import Settings
 from reports.filters import ReportFilter
 from reports.funnel import Closures, Funnel, closures, funnel
@@ -25,18 +26,16 @@ from reports.uptake import Uptake, uptake
 from reports.volumes import Volumes, volumes
 from reports.waits import Waits, waits
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+# 404, not 403: to anyone else the reports do not exist. Reports hold no patient data, so,
+# like the access log itself, reading one is not written to the access log.
+router = APIRouter(
+    prefix="/reports",
+    tags=["reports"],
+    dependencies=[Depends(commissioner_only)],
+    responses=VISIBLE,
+)
 
 
-def commissioner(access: AccessDep) -> Access:
-    # 404, not 403: to anyone else the reports do not exist. Reports hold no patient data,
-    # so, like the access log itself, reading one is not written to the access log.
-    if not access.principal.is_a(COMMISSIONER):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")
-    return access
-
-
-Commissioner = Annotated[Access, Depends(commissioner)]
 Filters = Annotated[ReportFilter, Query()]
 
 
@@ -58,44 +57,32 @@ SuppressionDep = Annotated[Suppression, Depends(suppression)]
 
 
 @router.get("/funnel", response_model=Funnel, summary="Referred → completed, with conversions")
-def funnel_report(
-    _: Commissioner, session: SessionDep, filters: Filters, small: SuppressionDep
-) -> Funnel:
+def funnel_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Funnel:
     return funnel(session, filters, small)
 
 
 @router.get("/closures", response_model=Closures, summary="How referrals closed")
-def closures_report(
-    _: Commissioner, session: SessionDep, filters: Filters, small: SuppressionDep
-) -> Closures:
+def closures_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Closures:
     return closures(session, filters, small)
 
 
 @router.get("/outcomes", response_model=Outcomes, summary="Outcome change of people followed up")
-def outcomes_report(
-    _: Commissioner, session: SessionDep, filters: Filters, small: SuppressionDep
-) -> Outcomes:
+def outcomes_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Outcomes:
     return outcomes(session, filters, small)
 
 
 @router.get("/waits", response_model=Waits, summary="Time to first contact; organisation answers")
-def waits_report(
-    _: Commissioner, session: SessionDep, filters: Filters, small: SuppressionDep
-) -> Waits:
+def waits_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Waits:
     return waits(session, filters, small)
 
 
 @router.get("/uptake", response_model=Uptake, summary="Uptake by service, category, organisation")
-def uptake_report(
-    _: Commissioner, session: SessionDep, filters: Filters, small: SuppressionDep
-) -> Uptake:
+def uptake_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Uptake:
     return uptake(session, filters, small)
 
 
 @router.get("/volumes", response_model=Volumes, summary="Volumes by practice; caseloads")
-def volumes_report(
-    _: Commissioner, session: SessionDep, filters: Filters, small: SuppressionDep
-) -> Volumes:
+def volumes_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Volumes:
     return volumes(session, filters, small)
 
 
@@ -106,7 +93,7 @@ def volumes_report(
     summary="One printable page: key figures and charts (always suppressed)",
 )
 def commissioner_report(
-    _: Commissioner, session: SessionDep, settings: SettingsDep, filters: Filters
+    session: SessionDep, settings: SettingsDep, filters: Filters
 ) -> HTMLResponse:
     return HTMLResponse(commissioner_page(session, filters, _published(settings)))
 
@@ -120,7 +107,6 @@ def commissioner_report(
 )
 def csv_report(
     table: TableName,
-    _: Commissioner,
     session: SessionDep,
     settings: SettingsDep,
     filters: Filters,

@@ -21,7 +21,7 @@ def tasks_page(request: Request, access: PageAccess) -> Response:
     worker_id = access.principal.link_worker_id
     # The JSON API's own list: the same tasks, in the same order (soonest due first, so
     # overdue first), with the same access log.
-    tasks = list_tasks(worker_id, access.session, access, TaskStatus.OPEN) if worker_id else []
+    tasks = list_tasks(worker_id, access, TaskStatus.OPEN) if worker_id else []
     names = names_of(access.session, {task.referral_id for task in tasks})
     now = datetime.now(LONDON)
     rows = [

@@ -74,7 +74,11 @@ TASK_KIND = {
     TaskKind.RESPONSE_REMINDER: "Accept or decline the referral: reply is late",
     TaskKind.CONFIRM_UPTAKE: "Say whether the person started",
     TaskKind.FOLLOW_UP: "Follow up: record how the person is doing",
+    TaskKind.CONTACT_RETRY: "Try to contact the person again",
+    TaskKind.GP_MESSAGE_REJECTED: "The GP's system refused the outcome message: check it",
+    TaskKind.GP_MESSAGE_UNACKNOWLEDGED: "The GP's system has not confirmed the outcome message",
 }
+"""Every task kind in words: a test checks none is missing."""
 
 OVERDUE = Tag("Overdue", "red")
 DUE_TODAY = Tag("Due today", "orange")

@@ -176,6 +176,22 @@ async def test_unknown_referral_and_bad_input_are_client_errors(driver: Driver) 
     assert error["msg"] == "svc-home-from-hospital is not an active service in the directory"
 
 
+async def test_a_checkpoint_out_of_range_is_a_422_not_a_server_error(driver: Driver) -> None:
+    referral_id = await driver.submit()
+    before = footprint(driver, referral_id)
+    link_worker = await driver.headers_for(LINK_WORKER)
+    for checkpoint in ("0", "-1", "101", str(2**63), "9" * 40):
+        response = await driver.http.post(
+            f"/referrals/{referral_id}/follow-ups/{checkpoint}",
+            json={"measures": [SWEMWBS_LATER]},
+            headers=link_worker,
+        )
+        assert response.status_code == 422, (checkpoint, response.text)
+        (error,) = response.json()["detail"]
+        assert error["loc"] == ["path", "checkpoint"]
+    assert footprint(driver, referral_id) == before
+
+
 async def test_submission_errors_name_the_field_and_save_nothing(driver: Driver) -> None:
     cases: dict[str, dict[str, object]] = {
         "nhs_number": {"nhs_number": "1234567890"},

@@ -69,3 +69,10 @@ def test_a_signed_out_visit_is_sent_to_sign_in_and_back(client: TestClient) -> N
     # The form carries the path back, and only a path of this site.
     assert 'name="next" value="/tasks?page=2"' in client.get(response.headers["location"]).text
     assert 'name="next" value=""' in client.get("/sign-in?next=https://example.com").text
+
+
+def test_every_task_kind_has_words() -> None:
+    from api.web.words import TASK_KIND
+    from domain.enums import TaskKind
+
+    assert set(TASK_KIND) == set(TaskKind), "a task kind would show as a bare code"
