@@ -50,6 +50,7 @@ async def _work_until_stopped(settings: Settings) -> None:
             settings.task_queue,
             engine_for(settings.resolved_database_url),
             settings.measures,
+            settings,
         )
     except asyncio.CancelledError:
         log.info("worker stopped")

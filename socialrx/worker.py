@@ -1,4 +1,5 @@
-"""The Temporal worker: the referral workflow and the activities that write the read model."""
+"""The Temporal worker: the referral workflow and the activities that write the read model,
+and beside them the outbox relay that sends what the steps queued."""
 
 import asyncio
 import logging
@@ -9,26 +10,24 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.matching import MatchingActivities
-from activities.outbox import deliver_pending
 from activities.read_model import ReadModelActivities
-from activities.senders import LogSender, MessageSender
+from core.settings import Settings, get_settings
 from domain.measures import DEFAULT_THRESHOLDS, MeasureThresholds
+from socialrx.outbox_cli import build_relay
 from workflows.referral import ReferralWorkflow
 
 log = logging.getLogger(__name__)
-OUTBOX_RETRY_SECONDS = 30.0
 
 
 def build_worker(
     client: Client,
     task_queue: str,
     engine: Engine,
-    sender: MessageSender | None = None,
     executor: ThreadPoolExecutor | None = None,
     max_cached_workflows: int = 1000,
     thresholds: MeasureThresholds = DEFAULT_THRESHOLDS,
 ) -> Worker:
-    read_model = ReadModelActivities(engine, sender, thresholds)
+    read_model = ReadModelActivities(engine, thresholds)
     matching = MatchingActivities(engine)
     return Worker(
         client,
@@ -44,27 +43,17 @@ def build_worker(
     )
 
 
-async def retry_outbox_forever(engine: Engine, sender: MessageSender) -> None:
-    """Steps send their own mail; this picks up what a failed send left behind."""
-    while True:
-        await asyncio.sleep(OUTBOX_RETRY_SECONDS)
-        try:
-            await asyncio.to_thread(deliver_pending, engine, sender)
-        except Exception:
-            log.exception("outbox retry failed; trying again in %.0fs", OUTBOX_RETRY_SECONDS)
-
-
 async def run_worker(
     client: Client,
     task_queue: str,
     engine: Engine,
     thresholds: MeasureThresholds = DEFAULT_THRESHOLDS,
+    settings: Settings | None = None,
 ) -> None:
-    sender = LogSender()
-    retry = asyncio.create_task(retry_outbox_forever(engine, sender))
+    relaying = asyncio.create_task(build_relay(settings or get_settings(), engine).run_forever())
     try:
-        async with build_worker(client, task_queue, engine, sender, thresholds=thresholds):
+        async with build_worker(client, task_queue, engine, thresholds=thresholds):
             log.info("worker polling task queue %s", task_queue)
             await asyncio.Event().wait()
     finally:
-        retry.cancel()
+        relaying.cancel()
