@@ -1,5 +1,6 @@
 """The outbox relay: at least once out, exactly once in effect, on SQLite and PostgreSQL."""
 
+import asyncio
 import logging
 import subprocess
 import sys
@@ -295,3 +296,20 @@ def test_sent_messages_lose_their_personal_payload_after_the_configured_time(
     )
     assert pruned.payload_pruned_at is not None and pruned.sent_at is not None
     assert load(engine, pending_id).payload == payload
+
+
+async def test_the_relay_loop_sends_what_is_queued_while_it_runs_and_stops_when_told(
+    engine: Engine,
+) -> None:
+    channel = Recording()
+    relay = OutboxRelay(engine, {ORGANISATION: channel}, FAST)
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run_forever(stop))
+    queue(engine, 25)  # more than a batch: the loop goes on without waiting between batches
+    deadline = time.monotonic() + 30
+    while len(channel.delivered) < 25:
+        assert time.monotonic() < deadline, "the relay loop did not send everything"
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(running, timeout=5)
+    assert set(statuses(engine).values()) == {OutboxStatus.SENT}
