@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.enums import MessageKind
 from domain.measures import MeasureThresholds
 from domain.policy import ReferralPolicy
 
@@ -82,12 +83,12 @@ class NotifySettings(BaseModel):
         default="https://api.notifications.service.gov.uk", description="Notify API base URL."
     )
     timeout: float = Field(default=10.0, gt=0, description="Seconds before a request gives up.")
-    sms_templates: dict[str, str] = Field(
+    sms_templates: dict[MessageKind, str] = Field(
         default={},
         description="Notify text-message template ID per message kind, e.g. "
         '{"person_link_worker_will_contact": "<uuid>"}.',
     )
-    email_templates: dict[str, str] = Field(
+    email_templates: dict[MessageKind, str] = Field(
         default={}, description="Notify email template ID per message kind."
     )
 
