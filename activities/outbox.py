@@ -1,14 +1,11 @@
-"""What each outbox message says, and delivering what is still unsent."""
+"""What each outbox message says. The relay (activities/relay.py) sends it."""
 
-import logging
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from activities.senders import MessageSender
 from catalogue.tables import Organization, Service
 from domain.codes import SNOMED_DISPLAY, snomed_code_for_closure
 from domain.consent import for_organisation, outcome_details_for_gp
@@ -22,10 +19,7 @@ from domain.tables import (
     Person,
     Referral,
     ServiceReferral,
-    utcnow,
 )
-
-log = logging.getLogger(__name__)
 
 
 def queue_message(session: Session, projection: Projection, spec: MessageSpec) -> None:
@@ -138,24 +132,3 @@ def _gp_outcome(
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat()
-
-
-def deliver_pending(engine: Engine, sender: MessageSender, referral_id: UUID | None = None) -> int:
-    """Send what is still in the outbox; a failed send stays there for the next call."""
-    delivered = 0
-    with Session(engine, expire_on_commit=False) as session:
-        query = select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None))
-        if referral_id is not None:
-            query = query.where(OutboxMessage.referral_id == referral_id)
-        for message in session.exec(query.order_by(col(OutboxMessage.id))).all():
-            message.attempts += 1
-            try:
-                sender.send(message)
-            except Exception:
-                log.exception("could not send %s message %s; will retry", message.kind, message.id)
-            else:
-                message.sent_at = utcnow()
-                delivered += 1
-            session.add(message)
-            session.commit()
-    return delivered

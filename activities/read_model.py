@@ -11,9 +11,8 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.outbox import deliver_pending, queue_message
+from activities.outbox import queue_message
 from activities.report_facts import MILESTONE, ReferralFacts, record_report_facts
-from activities.senders import LogSender, MessageSender
 from domain.enums import (
     INTAKE_NOT_COMMITTED,
     AssigneeKind,
@@ -97,16 +96,16 @@ class ReadModelActivities:
     def __init__(
         self,
         engine: Engine,
-        sender: MessageSender | None = None,
         thresholds: MeasureThresholds = DEFAULT_THRESHOLDS,
     ) -> None:
         self._engine = engine
-        self._sender = sender or LogSender()
         self._thresholds = thresholds
 
     @activity.defn(name="apply_projection", no_thread_cancel_exception=True)
     def apply_projection(self, projection: Projection) -> None:
-        """Write one workflow step to the read model in one transaction, then send its mail.
+        """Write one workflow step to the read model in one transaction; its messages wait
+        in the outbox for the relay (activities/relay.py), so a slow channel never times a
+        step out.
 
         The (referral, step) row in ``applied_step`` is written in the same transaction, so a
         retried step finds it and writes nothing again.
@@ -130,8 +129,6 @@ class ReadModelActivities:
                     session.rollback()
                     if not _applied(session, key):
                         raise
-        if projection.messages:
-            deliver_pending(self._engine, self._sender, projection.referral_id)
 
     @activity.defn(name="assign_link_worker", no_thread_cancel_exception=True)
     def assign_link_worker(self, request: AssignmentRequest) -> Assignment:

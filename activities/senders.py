@@ -1,21 +1,17 @@
-"""Where outbox messages go. Swap the sender to deliver by MESH, email or a GP system API."""
+"""A channel for development and tests: logs that a message went out and sends nothing."""
 
 import logging
-from typing import Protocol
 
 from domain.tables import OutboxMessage
 
 log = logging.getLogger(__name__)
 
 
-class MessageSender(Protocol):
-    def send(self, message: OutboxMessage) -> None:
-        """Deliver one message; raise to leave it in the outbox for a later try."""
-
-
 class LogSender:
     """Logs that a message went out. Logs name the kind and recipient, never the payload,
     which holds patient details."""
+
+    name = "log"
 
     def send(self, message: OutboxMessage) -> None:
         log.info(

@@ -4,10 +4,12 @@ import secrets
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.enums import MessageKind
 from domain.measures import MeasureThresholds
 from domain.policy import ReferralPolicy
 
@@ -63,6 +65,77 @@ class MeshSettings(BaseModel):
         return bool(self.url and self.mailbox)
 
 
+class OutboxSettings(BaseModel):
+    poll_interval: timedelta = Field(
+        default=timedelta(seconds=2),
+        description="How long the outbox relay waits, when nothing is due, before looking again.",
+    )
+    batch_size: int = Field(default=50, ge=1, description="Messages one relay claims at a time.")
+    lease: timedelta = Field(
+        default=timedelta(minutes=5),
+        description="How long a relay holds the messages it claimed; a crashed relay's claim "
+        "lapses after this and another relay sends them. Keep it above every channel timeout.",
+    )
+    max_attempts: int = Field(
+        default=8, ge=1, description="Failed sends after which a message is dead."
+    )
+    retry_base: timedelta = Field(
+        default=timedelta(seconds=30),
+        description="Wait after the first failure; it doubles with each further failure "
+        "(with random jitter) up to retry_max.",
+    )
+    retry_max: timedelta = Field(
+        default=timedelta(hours=6), description="The longest wait between two tries."
+    )
+    not_configured_recheck: timedelta = Field(
+        default=timedelta(minutes=5),
+        description="How often a message whose channel has no settings is looked at again "
+        "(it stays pending; no attempt is counted).",
+    )
+    prune_after: timedelta = Field(
+        default=timedelta(days=30),
+        description="How long a sent message keeps its personal payload before it is pruned "
+        "(its metadata stays).",
+    )
+    prune_interval: timedelta = Field(
+        default=timedelta(hours=1), description="How often the relay prunes sent messages."
+    )
+
+
+class SmtpSettings(BaseModel):
+    host: str = Field(default="", description="SMTP server; empty means email is not configured.")
+    port: int = Field(default=587, description="SMTP port (587 STARTTLS, 465 SSL, 25 none).")
+    security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls", description="How the connection is encrypted."
+    )
+    username: str = Field(default="", description="SMTP user; empty sends without logging in.")
+    password: SecretStr = Field(default=SecretStr(""), description="SMTP password.")
+    from_address: str = Field(
+        default="socialrx@localhost", description="The From address of every email."
+    )
+    timeout: float = Field(default=10.0, gt=0, description="Seconds before a send gives up.")
+
+
+class NotifySettings(BaseModel):
+    api_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="GOV.UK Notify API key (it holds the service ID); empty means Notify is "
+        "not configured.",
+    )
+    base_url: str = Field(
+        default="https://api.notifications.service.gov.uk", description="Notify API base URL."
+    )
+    timeout: float = Field(default=10.0, gt=0, description="Seconds before a request gives up.")
+    sms_templates: dict[MessageKind, str] = Field(
+        default={},
+        description="Notify text-message template ID per message kind, e.g. "
+        '{"person_link_worker_will_contact": "<uuid>"}.',
+    )
+    email_templates: dict[MessageKind, str] = Field(
+        default={}, description="Notify email template ID per message kind."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SOCIALRX_", env_nested_delimiter="__", extra="ignore"
@@ -112,6 +185,22 @@ class Settings(BaseSettings):
         default_factory=MeshSettings,
         description="MESH for the GP's outcome message, e.g. SOCIALRX_MESH__URL, "
         "SOCIALRX_MESH__MAILBOX; none set: GP messages stay pending.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where people reach this service's web pages; links in emails start here.",
+    )
+    outbox: OutboxSettings = Field(
+        default_factory=OutboxSettings,
+        description="The outbox relay: polling, claiming, retries, dead letters, pruning.",
+    )
+    smtp: SmtpSettings = Field(
+        default_factory=SmtpSettings,
+        description="Email to organisations and link workers; empty host = not configured.",
+    )
+    notify: NotifySettings = Field(
+        default_factory=NotifySettings,
+        description="GOV.UK Notify for texts and emails to the person; empty key = not configured.",
     )
 
     @property

@@ -98,11 +98,29 @@ class MessageKind(StrEnum):
     ORGANISATION_REMINDER = "organisation_reminder"
     ORGANISATION_AUTO_DECLINED = "organisation_auto_declined"
     ORGANISATION_WITHDRAWN = "organisation_withdrawn"
+    # Not emitted by the workflow yet; the channels already know what to say for each.
+    LINK_WORKER_ASSIGNED = "link_worker_assigned"
+    LINK_WORKER_ESCALATION = "link_worker_escalation"
+    LINK_WORKER_ORGANISATION_DECLINED = "link_worker_organisation_declined"
+    LINK_WORKER_CHECKPOINT_OPEN = "link_worker_checkpoint_open"
+    PERSON_LINK_WORKER_WILL_CONTACT = "person_link_worker_will_contact"
+    PERSON_UPTAKE_CHECK_IN = "person_uptake_check_in"
 
 
 class RecipientKind(StrEnum):
     PRACTICE = "practice"
     ORGANISATION = "organisation"
+    LINK_WORKER = "link_worker"
+    PERSON = "person"
+
+
+class OutboxStatus(StrEnum):
+    """Where an outbox message stands: waiting to go (or to be retried), gone, or given up
+    on until an admin retries it."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
 
 
 class ProjectionAction(StrEnum):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Index,
     String,
     Table,
     TypeDecorator,
@@ -26,6 +27,7 @@ from domain.enums import (
     GpOutcomeSharing,
     MessageKind,
     OrganisationSharing,
+    OutboxStatus,
     RecipientKind,
     ReferralStatus,
     ServiceReferralStatus,
@@ -87,6 +89,9 @@ class LinkWorker(SQLModel, table=True):
     team_id: str = Field(foreign_key="link_worker_team.id", index=True)
     is_team_lead: bool = False
     active: bool = True
+    email: str | None = Field(
+        default=None, max_length=200, description="Where the link worker's notices are emailed."
+    )
 
 
 class Referral(SQLModel, table=True):
@@ -223,7 +228,12 @@ class AuditEvent(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
+    """One message for the world, written with the step that caused it; the outbox relay
+    claims it (a lease: ``claimed_by`` until ``claimed_until``) and sends it."""
+
     __tablename__ = "outbox_message"
+    # The relay's question: which pending messages are due?
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(max_length=200, unique=True)
     referral_id: UUID = Field(foreign_key="referral.id", index=True)
@@ -234,6 +244,14 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     sent_at: datetime | None = _moment(index=True)
     attempts: int = 0
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=ENUM)
+    next_attempt_at: datetime | None = _moment()
+    claimed_until: datetime | None = _moment()
+    claimed_by: str | None = Field(default=None, max_length=100)
+    last_error: str | None = Field(
+        default=None, max_length=200, description="The kind of the last failure, never its data."
+    )
+    payload_pruned_at: datetime | None = _moment()
 
 
 class IdempotencyRecord(SQLModel, table=True):

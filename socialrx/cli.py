@@ -5,6 +5,7 @@ import typer
 from socialrx import bench_catalogue, bench_lifecycle, bench_reports, dev, seed, serve
 from socialrx.accounts_cli import keys_app, users_app
 from socialrx.catalogue_cli import catalogue_app
+from socialrx.outbox_cli import outbox_app, relay
 
 app = typer.Typer(
     help="socialrx: durable social prescribing referrals on Temporal.",
@@ -14,6 +15,7 @@ app = typer.Typer(
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+app.add_typer(outbox_app, name="outbox")
 bench_app = typer.Typer(
     help="Benchmarks that print their figures and ratios.", no_args_is_help=True
 )
@@ -21,6 +23,7 @@ app.add_typer(bench_app, name="bench")
 app.command("dev")(dev.dev)
 app.command("worker")(serve.worker)
 app.command("api")(serve.api)
+app.command("relay")(relay)
 app.command("seed")(seed.seed)
 bench_app.command("lifecycle")(bench_lifecycle.lifecycle)
 bench_app.command("catalogue")(bench_catalogue.catalogue)

@@ -8,6 +8,7 @@ import asyncio
 import logging
 import signal
 
+from catalogue.geocode import Geocoder, demo_town_geocoder
 from core import logs
 from core.db import engine_for, migrate
 from core.settings import Settings, get_settings
@@ -50,9 +51,17 @@ async def _work_until_stopped(settings: Settings) -> None:
             settings.task_queue,
             engine_for(settings.resolved_database_url),
             settings.measures,
+            geocoder=deployment_geocoder(),
+            settings=settings,
         )
     except asyncio.CancelledError:
         log.info("worker stopped")
+
+
+def deployment_geocoder() -> Geocoder:
+    """The one geocoder of this deployment, for the worker's matching and the app's alike: the
+    demo town's district centroids (a real deployment would load its own here)."""
+    return demo_town_geocoder()
 
 
 def api() -> None:
@@ -63,14 +72,12 @@ def api() -> None:
     import uvicorn
 
     from api.main import create_app
-    from catalogue.geocode import demo_town_geocoder
 
     settings = get_settings()
     _configure_logs(settings)
     # log_config=None keeps uvicorn's loggers on our rich handler instead of its own.
     uvicorn.run(
-        # The one geocoder of this deployment: the demo town's district centroids.
-        create_app(settings, geocoder=demo_town_geocoder()),
+        create_app(settings, geocoder=deployment_geocoder()),
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,

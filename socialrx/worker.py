@@ -1,4 +1,5 @@
-"""The Temporal worker: the referral workflow and the activities that write the read model."""
+"""The Temporal worker: the referral workflow and the activities that write the read model,
+and beside them the outbox relay that sends what the steps queued."""
 
 import asyncio
 import logging
@@ -12,16 +13,15 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.matching import MatchingActivities
-from activities.outbox import deliver_pending
 from activities.read_model import ReadModelActivities
-from activities.senders import LogSender, MessageSender
 from catalogue.geocode import Geocoder
 from core.logs import LOG_HANDLER_MODULES
+from core.settings import Settings, get_settings
 from domain.measures import DEFAULT_THRESHOLDS, MeasureThresholds
+from socialrx.outbox_cli import build_relay, collect_acknowledgements_forever
 from workflows.referral import ReferralWorkflow
 
 log = logging.getLogger(__name__)
-OUTBOX_RETRY_SECONDS = 30.0
 # Workflow code that logs runs our log handler inside the sandbox: its modules come from the
 # host (see core.logs), so a log call can never fail the workflow task.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
@@ -33,7 +33,6 @@ def build_worker(
     client: Client,
     task_queue: str,
     engine: Engine,
-    sender: MessageSender | None = None,
     executor: ThreadPoolExecutor | None = None,
     max_cached_workflows: int = 1000,
     thresholds: MeasureThresholds = DEFAULT_THRESHOLDS,
@@ -41,7 +40,7 @@ def build_worker(
 ) -> Worker:
     """A worker for referrals; ``geocoder`` is the one the composition root also gives the app
     (the demo town's when not given)."""
-    read_model = ReadModelActivities(engine, sender, thresholds)
+    read_model = ReadModelActivities(engine, thresholds)
     matching = MatchingActivities(engine, geocoder)
     return referral_worker(
         client,
@@ -72,30 +71,26 @@ def referral_worker(
     )
 
 
-async def retry_outbox_forever(engine: Engine, sender: MessageSender) -> None:
-    """Steps send their own mail; this picks up what a failed send left behind."""
-    while True:
-        await asyncio.sleep(OUTBOX_RETRY_SECONDS)
-        try:
-            await asyncio.to_thread(deliver_pending, engine, sender)
-        except Exception:
-            log.exception("outbox retry failed; trying again in %.0fs", OUTBOX_RETRY_SECONDS)
-
-
 async def run_worker(
     client: Client,
     task_queue: str,
     engine: Engine,
     thresholds: MeasureThresholds = DEFAULT_THRESHOLDS,
     geocoder: Geocoder | None = None,
+    settings: Settings | None = None,
 ) -> None:
-    sender = LogSender()
-    retry = asyncio.create_task(retry_outbox_forever(engine, sender))
+    settings = settings or get_settings()
+    # Beside the workflows: the relay that sends what steps queued, and the MESH inbox reader.
+    chores = [
+        asyncio.create_task(build_relay(settings, engine).run_forever()),
+        asyncio.create_task(collect_acknowledgements_forever(settings, engine)),
+    ]
     try:
         async with build_worker(
-            client, task_queue, engine, sender, thresholds=thresholds, geocoder=geocoder
+            client, task_queue, engine, thresholds=thresholds, geocoder=geocoder
         ):
             log.info("worker polling task queue %s", task_queue)
             await asyncio.Event().wait()
     finally:
-        retry.cancel()
+        for chore in chores:
+            chore.cancel()

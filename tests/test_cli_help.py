@@ -22,6 +22,9 @@ from socialrx.cli import app
         (["keys"], "revocable"),
         (["keys", "create"], "cannot be shown again"),
         (["keys", "revoke"], "401"),
+        (["relay"], "each message is claimed by one"),
+        (["outbox"], "dead"),
+        (["outbox", "retry"], "attempts from zero"),
     ],
 )
 def test_help(command: list[str], says: str) -> None:

@@ -41,6 +41,7 @@ from domain.enums import (
     GpOutcomeSharing,
     MessageKind,
     OrganisationSharing,
+    ProjectionAction,
     RecipientKind,
     ReferralStatus,
     ServiceReferralStatus,
@@ -172,10 +173,10 @@ def closed_referral(
             step_key="close",
             at=closed_at,
             actor=Actor(kind=ActorKind.LINK_WORKER, id="lw-sam"),
-            action="close",
+            action=ProjectionAction.CLOSED,
             status=ReferralStatus.CLOSED,
             closure_reason=reason,
-            detail={"closure_reason": reason.value, "person_accepted": accepted},
+            person_accepted=accepted,
         )
         spec = MessageSpec(
             kind=MessageKind.GP_OUTCOME,

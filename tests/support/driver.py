@@ -16,7 +16,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from accounts.credentials import Role, add_user
+from activities.relay import OutboxRelay
+from activities.senders import LogSender
+from core.settings import OutboxSettings
 from domain.accounts import UserAccount
+from domain.enums import RecipientKind
 from domain.messages import ReferralState, workflow_id_for
 from domain.tables import OutboxMessage, OutcomeRecord, Task
 from socialrx.worker import build_worker
@@ -290,6 +294,9 @@ class Driver:
             )
 
     def outbox(self, referral_id: UUID) -> list[OutboxMessage]:
+        """The referral's messages, after a relay pass has sent what was due (to the log)."""
+        to_the_log = dict.fromkeys(RecipientKind, LogSender())
+        OutboxRelay(self.engine, to_the_log, OutboxSettings()).drain()
         with Session(self.engine) as session:
             return list(
                 session.exec(
