@@ -1,6 +1,6 @@
 """Demo accounts for ``socialrx dev``: one sign-in for each role, and one API key.
 
-Every demo password is ``millbrook-demo``; the README lists the accounts. Loading creates
+Every demo password is ``millbrook-demo``; docs/access.md lists the accounts. Loading creates
 what is missing and leaves existing accounts (and changed passwords) alone.
 """
 

@@ -7,6 +7,7 @@ processes, each with its own prefixed log. Ctrl-C or SIGTERM stops everything.
 
 import asyncio
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -52,6 +53,12 @@ def dev(
     """
     settings = get_settings()
     console = Console()
+    taken = _ports_taken(settings)
+    if taken:
+        # Before anything starts: a taken port would otherwise fail later, after the banner.
+        for message in taken:
+            console.print(f"[bold red]socialrx dev could not start: {message}[/]", soft_wrap=True)
+        raise typer.Exit(1)
     children = Children(console)
     children.stop_signals.install()
     try:
@@ -70,6 +77,33 @@ def dev(
     finally:
         children.stop_all()
         console.print("[bold]socialrx dev stopped.[/]")
+
+
+def _ports_taken(settings: Settings) -> list[str]:
+    """A message for each port dev would listen on that something else already holds."""
+    wanted = [(settings.api_host, settings.api_port, "SOCIALRX_API_PORT", "the API")]
+    if not settings.temporal_address:
+        wanted += [
+            ("127.0.0.1", settings.temporal_port, "SOCIALRX_TEMPORAL_PORT", "Temporal"),
+            ("127.0.0.1", settings.temporal_ui_port, "SOCIALRX_TEMPORAL_UI_PORT", "Temporal's UI"),
+        ]
+    return [
+        f"port {port} on {host} (for {what}) is already in use; "
+        f"stop what holds it, or choose another port with {setting}=<port>"
+        for host, port, setting, what in wanted
+        if not _can_listen(host, port)
+    ]
+
+
+def _can_listen(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        # As uvicorn and Temporal do: a closed connection's TIME_WAIT does not hold the port.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _start_everything(

@@ -11,10 +11,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 
+import accounts.credentials
 from core.db import engine_for, migrate
 from core.settings import Settings
 from tests.support.database import empty_all_tables
@@ -24,6 +27,13 @@ from tests.support.temporal_env import start_dev_server, start_time_skipping
 # Temporal server with a worker and the API, or the whole `socialrx dev`: it is a system test.
 SYSTEM_FIXTURES = frozenset({"time_skipping_env", "dev_server_env"})
 TESTS = Path(__file__).parent
+
+# Still argon2id, with the cheapest parameters: each test signs in, and the production cost
+# (about 0.2 s of CPU a hash) made signing in most of the fast set's time. Hashes made with
+# the production parameters verify all the same; `socialrx` processes that tests start keep them.
+accounts.credentials.PASSWORDS = PasswordHash(
+    (Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)
+)
 WORKFLOW_TESTS = TESTS / "workflows"
 
 

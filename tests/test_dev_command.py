@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -60,3 +61,25 @@ def test_a_stop_while_waiting_for_temporal_exits_cleanly(tmp_path: Path) -> None
         dev.wait_for_log("Using the Temporal server at")
         assert dev.stop(signal.SIGTERM) == 0, dev.log()
         assert "socialrx dev stopped" in dev.log()
+
+
+@pytest.mark.parametrize(
+    "setting", ["SOCIALRX_API_PORT", "SOCIALRX_TEMPORAL_PORT", "SOCIALRX_TEMPORAL_UI_PORT"]
+)
+def test_a_taken_port_is_named_with_its_setting_before_anything_starts(
+    tmp_path: Path, setting: str
+) -> None:
+    env = dev_environment(tmp_path / "var")
+    port = int(env[setting])
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        with running_dev(tmp_path, env) as dev:
+            assert dev.process.wait(30) == 1, dev.log()
+            log = dev.log()
+    assert f"port {port}" in log and "already in use" in log, log
+    assert f"{setting}=" in log, log
+    assert "socialrx is running" not in log, log
+    # Nothing was started: no Temporal state, no database.
+    assert not (tmp_path / "var" / "temporal.db").exists()
+    assert not (tmp_path / "var" / "core.db").exists()

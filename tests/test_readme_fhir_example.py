@@ -1,4 +1,4 @@
-"""The README's FHIR example is a referral the FHIR route accepts, with what it claims."""
+"""The FHIR example in docs/intake.md is a referral the FHIR route accepts, with what it claims."""
 
 import json
 import re
@@ -6,11 +6,11 @@ from pathlib import Path
 
 from api.fhir.reading import submission_from
 
-README = Path(__file__).parents[1] / "README.md"
+INTAKE = Path(__file__).parents[1] / "docs" / "intake.md"
 
 
-def test_readme_fhir_example_reads_as_a_valid_referral() -> None:
-    section = README.read_text("utf-8").split("## FHIR R4", 1)[1]
+def test_the_fhir_example_reads_as_a_valid_referral() -> None:
+    section = INTAKE.read_text("utf-8").split("## FHIR R4", 1)[1]
     (body,) = re.findall(r"-d '(\{.*?\})' \| jq -r \.id\)", section, flags=re.DOTALL)
     submission = submission_from(json.loads(body))
     assert submission.practice_ods == "A81001"

@@ -14,9 +14,6 @@ import pytest
 
 from tests.support.dev_processes import children_of, dev_environment, is_alive, running_dev
 
-# Starts real servers and processes: a system test.
-pytestmark = pytest.mark.system
-
 README = Path(__file__).parent.parent / "README.md"
 
 
@@ -42,6 +39,8 @@ def test_the_readme_starts_with_the_two_commands() -> None:
     assert blocks[1].strip() == "scripts/test"
 
 
+# Starts the real `socialrx dev`: a system test.
+@pytest.mark.system
 def test_walkthrough_takes_a_referral_to_completed_and_ctrl_c_stops_everything(
     tmp_path: Path,
 ) -> None:
