@@ -28,7 +28,7 @@ from api.schemas import ReferralSubmission
 from core.settings import Settings
 from domain.enums import OrganisationKind, ReferralStatus
 from domain.messages import ReferralInput, workflow_id_for
-from domain.tables import Consent, Person, Practice, Referral
+from domain.tables import PERSONAL_FIELDS, Consent, Person, Practice, Referral
 from workflows.referral import ReferralWorkflow
 
 log = logging.getLogger(__name__)
@@ -177,19 +177,7 @@ def _write(session: Session, referral_id: UUID, submission: ReferralSubmission) 
         Person(
             referral_id=referral_id,
             open_nhs_number=submission.nhs_number,
-            **submission.model_dump(
-                include={
-                    "nhs_number",
-                    "given_name",
-                    "family_name",
-                    "birth_date",
-                    "postcode",
-                    "address",
-                    "phone",
-                    "email",
-                    "reason",
-                }
-            ),
+            **submission.model_dump(include=set(PERSONAL_FIELDS)),
         )
     )
     session.add(

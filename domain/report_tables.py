@@ -7,7 +7,6 @@ never read Temporal, the audit trail or personal details.
 """
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import JSON, Column, Index
@@ -15,14 +14,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from domain.enums import ClosureReason
-from domain.tables import ENUM, UtcDateTime
+from domain.tables import ENUM, UtcDateTime, moment_column
 
 # JSONB on PostgreSQL so reports can read single items cheaply; plain JSON text elsewhere.
 ITEMS_JSON = JSON().with_variant(JSONB(), "postgresql")
-
-
-def _moment(nullable: bool = True) -> Any:
-    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable))
 
 
 class ReferralMilestone(SQLModel, table=True):
@@ -44,16 +39,16 @@ class ReferralMilestone(SQLModel, table=True):
         description="Recorded needs as ',code,code,' so a category filter is a plain LIKE.",
     )
     referred_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-    first_attempt_at: datetime | None = _moment()
-    contacted_at: datetime | None = _moment()
-    assessed_at: datetime | None = _moment()
-    connected_at: datetime | None = _moment()
-    took_up_at: datetime | None = _moment()
-    followed_up_at: datetime | None = _moment()
+    first_attempt_at: datetime | None = moment_column()
+    contacted_at: datetime | None = moment_column()
+    assessed_at: datetime | None = moment_column()
+    connected_at: datetime | None = moment_column()
+    took_up_at: datetime | None = moment_column()
+    followed_up_at: datetime | None = moment_column()
     follow_up_due: bool = Field(
         default=False, description="A checkpoint was opened: the person is eligible for follow-up."
     )
-    closed_at: datetime | None = _moment()
+    closed_at: datetime | None = moment_column()
     closure_reason: ClosureReason | None = Field(default=None, sa_type=ENUM)
     synthetic: bool = Field(default=False, description="Made by `socialrx seed --synthetic`.")
 

@@ -63,7 +63,8 @@ def utcnow() -> datetime:
 ENUM = String(32)
 
 
-def _moment(nullable: bool = True, index: bool = False) -> Any:
+def moment_column(nullable: bool = True, index: bool = False) -> Any:
+    """A UTC date-time column, empty until the moment happens."""
     return Field(
         default=None,
         sa_column=Column(UtcDateTime(), nullable=nullable, index=index),
@@ -106,8 +107,23 @@ class Referral(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
     )
-    updated_at: datetime | None = _moment()
-    closed_at: datetime | None = _moment()
+    updated_at: datetime | None = moment_column()
+    closed_at: datetime | None = moment_column()
+
+
+PERSONAL_FIELDS = (
+    "nhs_number",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "postcode",
+    "address",
+    "phone",
+    "email",
+    "reason",
+)
+"""The details of a person that identify them or say why they were referred: what intake takes
+from the referral, and what must never reach a workflow history, a log or an email."""
 
 
 class Person(SQLModel, table=True):
@@ -180,11 +196,11 @@ class Task(SQLModel, table=True):
     assignee_id: str = Field(max_length=64, index=True)
     subject_id: str | None = Field(default=None, max_length=64)
     status: TaskStatus = Field(default=TaskStatus.OPEN, index=True, sa_type=ENUM)
-    due_at: datetime | None = _moment(index=True)
+    due_at: datetime | None = moment_column(index=True)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
     )
-    closed_at: datetime | None = _moment()
+    closed_at: datetime | None = moment_column()
 
 
 class ServiceReferral(SQLModel, table=True):
@@ -200,7 +216,7 @@ class ServiceReferral(SQLModel, table=True):
     )
     sent_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     respond_by: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-    responded_at: datetime | None = _moment()
+    responded_at: datetime | None = moment_column()
 
 
 class OutcomeRecord(SQLModel, table=True):
@@ -242,16 +258,16 @@ class OutboxMessage(SQLModel, table=True):
     recipient_id: str = Field(max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-    sent_at: datetime | None = _moment(index=True)
+    sent_at: datetime | None = moment_column(index=True)
     attempts: int = 0
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=ENUM)
-    next_attempt_at: datetime | None = _moment()
-    claimed_until: datetime | None = _moment()
+    next_attempt_at: datetime | None = moment_column()
+    claimed_until: datetime | None = moment_column()
     claimed_by: str | None = Field(default=None, max_length=100)
     last_error: str | None = Field(
         default=None, max_length=200, description="The kind of the last failure, never its data."
     )
-    payload_pruned_at: datetime | None = _moment()
+    payload_pruned_at: datetime | None = moment_column()
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -288,10 +304,10 @@ class GpMessageDelivery(SQLModel, table=True):
     sent_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
     infrastructure_ack: str | None = Field(default=None, max_length=16)
     """The ITK3 response code of the infrastructure acknowledgement, e.g. 20013 (success)."""
-    infrastructure_ack_at: datetime | None = _moment()
+    infrastructure_ack_at: datetime | None = moment_column()
     business_ack: str | None = Field(default=None, max_length=16)
     """The ITK3 response code of the business acknowledgement, e.g. 30001 (patient known)."""
-    business_ack_at: datetime | None = _moment()
+    business_ack_at: datetime | None = moment_column()
     problem: str | None = Field(default=None, max_length=64)
     """Why an admin must look: a negative acknowledgement's code, or none in time."""
-    problem_at: datetime | None = _moment()
+    problem_at: datetime | None = moment_column()

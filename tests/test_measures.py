@@ -99,16 +99,7 @@ def test_ucla_total_falls_as_loneliness_eases() -> None:
     assert change(ucla(1, 1, 1), ucla(2, 1, 1)).total_improvement == -1
 
 
-STAR_AREAS = (
-    "lifestyle",
-    "looking_after_yourself",
-    "managing_symptoms",
-    "work_volunteering_activities",
-    "money",
-    "where_you_live",
-    "family_and_friends",
-    "feeling_positive",
-)
+STAR_AREAS = INSTRUMENTS["wellbeing_star", "1"].items
 
 
 def test_wellbeing_star_counts_any_area_that_stepped_up() -> None:

@@ -567,8 +567,11 @@ class ReferralWorkflow:
             for number, offset in enumerate(self._policy.follow_up_checkpoints, start=1)
         ]
 
-    def _service_referral(self, service_referral_id: object) -> ServiceReferralState:
-        return next(s for s in self._state.service_referrals if s.id == service_referral_id)
+    def _service_referral(self, service_referral_id: UUID) -> ServiceReferralState:
+        # The validator has checked it belongs to this referral.
+        found = self._state.service_referral(service_referral_id)
+        assert found is not None, "validated by rules.check_* before the handler runs"
+        return found
 
     @staticmethod
     async def _wait_until(condition: Callable[[], bool], deadline: datetime) -> bool:

@@ -5,6 +5,7 @@ the person what to do instead. They never change state, so a rejected step write
 """
 
 from datetime import datetime
+from uuid import UUID
 
 from temporalio.exceptions import ApplicationError
 
@@ -134,14 +135,14 @@ def check_connection(state: ReferralState, step: Connection) -> None:
 
 
 def _service_referral_for(
-    state: ReferralState, service_referral_id: object, actor: Actor
+    state: ReferralState, service_referral_id: UUID, actor: Actor
 ) -> ServiceReferralState:
     if not state.service_referrals:
         raise IllegalStep(
             "No service has been chosen for this referral yet; the link worker must connect "
             "it to a service first."
         )
-    found = next((s for s in state.service_referrals if s.id == service_referral_id), None)
+    found = state.service_referral(service_referral_id)
     if found is None:
         raise IllegalStep(f"No service referral {service_referral_id} belongs to this referral.")
     if actor.kind == ActorKind.ORGANISATION and actor.id != found.organisation_id:

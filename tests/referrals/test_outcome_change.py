@@ -7,19 +7,11 @@ from uuid import UUID
 
 from sqlmodel import Session, select
 
+from domain.measures import INSTRUMENTS
 from domain.report_tables import OutcomeChange, ReferralMilestone
 from tests.support.driver import Driver
 
-AREAS = (
-    "lifestyle",
-    "looking_after_yourself",
-    "managing_symptoms",
-    "work_volunteering_activities",
-    "money",
-    "where_you_live",
-    "family_and_friends",
-    "feeling_positive",
-)
+AREAS = INSTRUMENTS["wellbeing_star", "1"].items
 STAR_BEFORE = {"instrument": "wellbeing_star", "answers": dict.fromkeys(AREAS, 2)}
 STAR_AFTER = {
     "instrument": "wellbeing_star",

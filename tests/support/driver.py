@@ -22,7 +22,7 @@ from core.settings import OutboxSettings
 from domain.accounts import UserAccount
 from domain.enums import RecipientKind
 from domain.messages import ReferralState, workflow_id_for
-from domain.tables import OutboxMessage, OutcomeRecord, Task
+from domain.tables import PERSONAL_FIELDS, OutboxMessage, OutcomeRecord, Task
 from socialrx.worker import build_worker
 
 # Who acts, as kind:id; the driver signs in as each through the real POST /auth/token.
@@ -56,19 +56,6 @@ NHS_NUMBERS = itertools.cycle(NHS_NUMBERS_USED)
 CONSENT = {"share_with_organisations": "contact_and_reason", "outcome_to_gp": "details"}
 SWEMWBS_BASELINE = {"instrument": "swemwbs", "answers": {f"item{i}": 2 for i in range(1, 8)}}
 SWEMWBS_LATER = {"instrument": "swemwbs", "answers": {f"item{i}": 4 for i in range(1, 8)}}
-
-
-PERSONAL_FIELDS = (
-    "nhs_number",
-    "given_name",
-    "family_name",
-    "birth_date",
-    "postcode",
-    "address",
-    "phone",
-    "email",
-    "reason",
-)
 
 
 def person(**overrides: Any) -> dict[str, Any]:
