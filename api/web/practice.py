@@ -36,6 +36,7 @@ from api.web.words import (
     GP_OUTCOME_SHARING,
     ORGANISATION_SHARING,
     REFERRAL_STATUS,
+    nhs_number,
     timeline_entry,
 )
 from catalogue.taxonomy import SOCIAL_PRESCRIBING_TERMS
@@ -287,7 +288,7 @@ def _answer_rows(answers: Answers, submission: ReferralSubmission) -> list[dict[
 
     day = answers["birth_date"]["day"]
     values: dict[str, str | list[str]] = {
-        "nhs_number": submission.nhs_number,
+        "nhs_number": nhs_number(submission.nhs_number),
         "given_name": submission.given_name,
         "family_name": submission.family_name,
         "birth_date": f"{int(day)} {submission.birth_date:%B %Y}" if day.isdigit() else "",

@@ -149,10 +149,10 @@ TIMELINE = {
 }
 """Each step of a referral in words; contact attempts and closing say more (below)."""
 
+# A service's own steps already say "a service": saying "by the service" too reads oddly.
 BY_WHOM = {
     ActorKind.PRACTICE: "by your practice",
     ActorKind.LINK_WORKER: "by the link worker",
-    ActorKind.ORGANISATION: "by the service",
 }
 
 

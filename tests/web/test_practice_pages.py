@@ -114,6 +114,7 @@ async def test_refer_check_answers_change_one_and_send_once(
         "Check your answers before sending the referral"
     )
     answers = page.locator(".nhsuk-summary-list")
+    await expect(answers).to_contain_text("943 476 5919")
     await expect(answers).to_contain_text("MB3 7QX")
     await expect(answers).to_contain_text("14 March 1948")
     await expect(answers).to_contain_text("Text message")
