@@ -216,6 +216,16 @@ async def test_a_duplicate_referral_says_so_and_links_to_the_open_one(
     await expect(page).to_have_url(re.compile(f"/practice/referrals/{existing}$"))
     assert referral_ids(engine) == [existing]
 
+    # Another practice's open referral for the person: said, but not linked to.
+    other_practices = "9434765870"
+    await system.submit(nhs_number=other_practices, practice_ods="A81002")
+    await page.goto("/practice/refer")
+    await fill_in_the_form(page, nhs_number=other_practices)
+    await page.get_by_role("button", name="Continue").click()
+    await page.get_by_role("button", name="Send referral").click()
+    await expect(summary).to_contain_text("This person already has an open referral")
+    await expect(page.get_by_role("link", name="View their open referral")).to_have_count(0)
+
 
 async def test_your_referrals_are_paged_newest_first_and_filtered_by_status(
     page: Page, people: People, engine: Engine
@@ -321,6 +331,7 @@ async def test_cancel_asks_first_then_cancels_and_a_refused_step_says_why(
 
     # Once closed, the workflow refuses: its reason is shown in the error summary.
     await page.goto(f"/practice/referrals/{referral_id}/withdraw-consent")
+    system.notes.append("Told the receptionist on the phone")
     await page.get_by_label("Note (optional)").fill("Told the receptionist on the phone")
     await page.get_by_role("button", name="Yes, record that consent was withdrawn").click()
     summary = page.locator(".nhsuk-error-summary")
@@ -330,6 +341,20 @@ async def test_cancel_asks_first_then_cancels_and_a_refused_step_says_why(
         "Told the receptionist on the phone"
     )
     await check_page(page, "practice-withdraw-refused")
+
+    # Consent withdrawn on an open referral: asked first, recorded with its note.
+    other = await system.submit()
+    await page.goto(f"/practice/referrals/{other}")
+    await page.get_by_role("button", name="Record that the person withdrew consent").click()
+    note = "Phoned the practice to say no"
+    system.notes.append(note)  # checked to be in no workflow history
+    await page.get_by_label("Note (optional)").fill(note)
+    await page.get_by_role("button", name="Yes, record that consent was withdrawn").click()
+    await expect(page.locator(".nhsuk-notification-banner--success")).to_contain_text(
+        "Consent withdrawal recorded"
+    )
+    await system.wait_closed(other)
+    assert (await system.detail(other))["closure_reason"] == "consent_withdrawn"
 
 
 async def test_another_practices_referral_answers_404_on_every_page(
