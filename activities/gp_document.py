@@ -12,17 +12,11 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from activities.outcome import ChangeDirection, MeasureOutcome, compare_measures
 from activities.report_facts import BASELINE
 from domain.codes import REFERRAL_TO_SOCIAL_PRESCRIBING, SNOMED_DISPLAY
 from domain.enums import ClosureReason
-from domain.measures import (
-    DEFAULT_THRESHOLDS,
-    INSTRUMENTS,
-    MeasureError,
-    MeasureThresholds,
-    change,
-    total_score,
-)
+from domain.measures import DEFAULT_THRESHOLDS, MeasureThresholds
 from domain.messages import MeasureAnswers
 
 TITLE = "Social prescribing: outcome of referral"
@@ -116,9 +110,10 @@ def render(payload: dict[str, Any], thresholds: MeasureThresholds = DEFAULT_THRE
 def measure_summaries(
     measures: dict[str, Any], thresholds: MeasureThresholds = DEFAULT_THRESHOLDS
 ) -> list[MeasureSummary]:
-    """Each instrument's baseline and latest answers, scored and compared by domain.measures."""
+    """Each instrument's baseline and latest answers, compared as every view of the outcome
+    compares them (``activities.outcome``)."""
     baseline: dict[str, MeasureAnswers] = {}
-    latest: dict[str, MeasureAnswers] = {}
+    latest: dict[str, tuple[str, MeasureAnswers]] = {}
     # Checkpoints come in the order they were recorded; the last one of an instrument wins.
     for checkpoint, recorded in measures.items():
         for measure in recorded.get("measures", []):
@@ -126,53 +121,43 @@ def measure_summaries(
             if checkpoint == BASELINE:
                 baseline[answers.instrument] = answers
             else:
-                latest[answers.instrument] = answers
-    summaries = []
-    for code in sorted(baseline.keys() | latest.keys()):
-        before, after = baseline.get(code), latest.get(code)
-        instrument = INSTRUMENTS.get((code, (after or before).version))  # type: ignore[union-attr]
-        title = instrument.title if instrument else code
-        summaries.append(
-            MeasureSummary(
-                title=title,
-                baseline=_score(before) if before else "not recorded",
-                latest=_score(after) if after else "not recorded",
-                change=_change(before, after, thresholds),
-            )
+                latest[answers.instrument] = (checkpoint, answers)
+    return [
+        MeasureSummary(
+            title=outcome.title,
+            baseline=_score(outcome, outcome.baseline_score, "baseline"),
+            latest=_score(outcome, outcome.latest_score, "latest"),
+            change=_change(outcome),
         )
-    return summaries
+        for outcome in compare_measures(baseline, latest, thresholds)
+    ]
 
 
-def _score(answers: MeasureAnswers) -> str:
-    try:
-        total = total_score(answers)
-    except MeasureError:
-        total = None
-    if total is not None:
-        return f"{total:g}"
-    return ", ".join(f"{item} {value}" for item, value in answers.answers.items())
+def _score(outcome: MeasureOutcome, score: float | None, which: str) -> str:
+    if score is not None:
+        return f"{score:g}"
+    answered = [(item.item, getattr(item, which)) for item in outcome.items]
+    if all(value is None for _, value in answered):
+        return "not recorded"
+    return ", ".join(f"{item} {value}" for item, value in answered)
 
 
-def _change(
-    before: MeasureAnswers | None, after: MeasureAnswers | None, thresholds: MeasureThresholds
-) -> str:
-    if before is None or after is None:
-        return "cannot be assessed without both a baseline and a later score"
-    try:
-        moved = change(before, after, thresholds)
-    except MeasureError:
+def _change(outcome: MeasureOutcome) -> str:
+    if outcome.direction is None:
+        if _score(outcome, outcome.baseline_score, "baseline") == "not recorded" or (
+            _score(outcome, outcome.latest_score, "latest") == "not recorded"
+        ):
+            return "cannot be assessed without both a baseline and a later score"
         return "cannot be compared (the instrument's version changed)"
-    if moved.total_improvement is not None:
-        step = moved.total_improvement
-        direction = "better" if step > 0 else "worse" if step < 0 else "no change"
-        text = f"{step:+g} ({direction})"
+    if outcome.change is not None:
+        text = f"{outcome.change:+g} ({outcome.direction})"
     else:
-        better = [item for item, step in moved.item_improvement.items() if step > 0]
-        worse = [item for item, step in moved.item_improvement.items() if step < 0]
+        better = [i.item for i in outcome.items if i.direction == ChangeDirection.BETTER]
+        worse = [i.item for i in outcome.items if i.direction == ChangeDirection.WORSE]
         text = (
             f"better in {', '.join(better) or 'no item'}; worse in {', '.join(worse) or 'no item'}"
         )
-    return text + ("; a meaningful improvement" if moved.meaningful else "")
+    return text + ("; a meaningful improvement" if outcome.meaningful else "")
 
 
 def _coded(code: str) -> str:

@@ -6,10 +6,10 @@ from uuid import UUID
 
 from sqlmodel import Session, col, select
 
-from catalogue.tables import Organization, Service
+from activities.outcome import services_taken_up
 from domain.codes import SNOMED_DISPLAY, snomed_code_for_closure
 from domain.consent import for_organisation, outcome_details_for_gp
-from domain.enums import MessageKind, ServiceReferralStatus
+from domain.enums import MessageKind
 from domain.messages import MessageSpec, Projection
 from domain.tables import (
     Consent,
@@ -89,15 +89,6 @@ def _gp_outcome(
     if not outcome_details_for_gp(session.get(Consent, referral.id)):
         # The person agreed to the codes only: no services, no measures.
         return codes | {"outcome_details_withheld": True}
-    # Only the names: loading whole directory records (many columns each) cost more than
-    # the rest of the message.
-    taken_up = session.exec(
-        select(ServiceReferral.service_id, Service.name, Organization.name)
-        .join(Service, col(Service.id) == col(ServiceReferral.service_id), isouter=True)
-        .join(Organization, col(Organization.id) == col(Service.organization_id), isouter=True)
-        .where(ServiceReferral.referral_id == referral.id)
-        .where(ServiceReferral.status == ServiceReferralStatus.STARTED)
-    ).all()
     outcomes = session.exec(
         select(OutcomeRecord)
         .where(OutcomeRecord.referral_id == referral.id)
@@ -119,12 +110,7 @@ def _gp_outcome(
     return codes | {
         "outcome_details_withheld": False,
         "services_taken_up": [
-            {
-                "service_id": service_id,
-                "service_name": service_name,
-                "organisation_name": organisation_name,
-            }
-            for service_id, service_name, organisation_name in taken_up
+            service.model_dump() for service in services_taken_up(session, referral.id)
         ],
         "measures": measures,
     }

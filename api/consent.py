@@ -120,6 +120,7 @@ def detail_for(access: Access, detail: ReferralDetail) -> ReferralDetail:
             "tasks": tasks,
             "service_referrals": [],
             "timeline": timeline,
+            "outcome": None,
         }
     )
 

@@ -8,6 +8,7 @@ from uuid import UUID
 from nhs_number import is_valid as is_valid_nhs_number
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from activities.outcome import OutcomeDetail
 from catalogue.taxonomy import is_social_prescribing_need
 from domain.enums import (
     AssigneeKind,
@@ -301,3 +302,9 @@ class ReferralDetail(ReferralSummary):
     tasks: list[TaskOut]
     service_referrals: list[ServiceReferralOut]
     timeline: list[TimelineEntry]
+    outcome: OutcomeDetail | None = Field(
+        default=None,
+        description="Once closed: each measure's baseline, latest score and change, and the "
+        "services taken up. Null before, and for a practice whose patient agreed that only "
+        "codes go back to the GP.",
+    )

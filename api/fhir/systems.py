@@ -15,6 +15,10 @@ BUSINESS_STATUS = f"{_SOCIALRX}/CodeSystem/referral-business-status"
 CONSENT_SCOPE = f"{_SOCIALRX}/CodeSystem/consent-scope"
 SHARE_REASON = "share-reason-with-organisations"
 OUTCOME_DETAILS = "outcome-details-to-gp"
+OUTCOME_MEASURE = f"{_SOCIALRX}/CodeSystem/outcome-measure"
+"""Instrument codes of ``domain.measures``, e.g. ``swemwbs``."""
+OUTCOME_MEASURE_PART = f"{_SOCIALRX}/CodeSystem/outcome-measure-part"
+"""baseline, latest, change (latest minus baseline) and meaningful."""
 
 SDOHCC_TEMPORARY_CODES = (
     "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"

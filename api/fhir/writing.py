@@ -10,6 +10,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 from sqlmodel import Session, col, select
 
+from activities.outcome import ChangeDirection, MeasureOutcome, outcome_detail
 from api.fhir import systems
 from catalogue.tables import Service
 from catalogue.taxonomy import SOCIAL_PRESCRIBING_TERMS
@@ -22,6 +23,7 @@ from domain.enums import (
     ReferralStatus,
     ServiceReferralStatus,
 )
+from domain.measures import DEFAULT_THRESHOLDS, MeasureThresholds
 from domain.tables import Consent, Person, Referral, ServiceReferral
 
 # Task.status of the HL7 SDOH Clinical Care guide, from our status and closure reason.
@@ -72,9 +74,16 @@ def service_request(session: Session, referral: Referral) -> dict[str, Any]:
     return _checked(ServiceRequest, resource)
 
 
-def task(session: Session, referral: Referral, *, outcome_details: bool) -> dict[str, Any]:
-    """``outcome_details``: whether the caller may see which services the person took up
-    (not a practice whose patient agreed that only codes go back to the GP)."""
+def task(
+    session: Session,
+    referral: Referral,
+    *,
+    outcome_details: bool,
+    thresholds: MeasureThresholds = DEFAULT_THRESHOLDS,
+) -> dict[str, Any]:
+    """``outcome_details``: whether the caller may see which services the person took up and
+    how their measures changed (not a practice whose patient agreed that only codes go back
+    to the GP). ``thresholds``: what change is meaningful (``settings.measures``)."""
     person = session.get(Person, referral.id)
     assert person is not None, "a referral's person is written with it"
     status = task_status(referral)
@@ -112,6 +121,8 @@ def task(session: Session, referral: Referral, *, outcome_details: bool) -> dict
         }
     if status == "completed":
         resource["output"] = _outputs(session, referral, outcome_details)
+        if outcome_details:
+            _add_measures(resource, outcome_detail(session, referral.id, thresholds).measures)
     return _checked(Task, resource)
 
 
@@ -143,6 +154,73 @@ def _outputs(session: Session, referral: Referral, details: bool) -> list[dict[s
             reference["display"] = name
         outputs.append({"type": resulting, "valueReference": reference})
     return outputs
+
+
+# How each measure changed: a contained Observation per instrument, referenced by an output.
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+INTERPRETATION_CODE = {ChangeDirection.BETTER: "B", ChangeDirection.WORSE: "W"}
+
+
+def _add_measures(resource: dict[str, Any], measures: list[MeasureOutcome]) -> None:
+    for measure in measures:
+        observation_id = f"measure-{measure.instrument}"
+        resource.setdefault("contained", []).append(_observation(observation_id, measure))
+        resource["output"].append(
+            {
+                "type": {
+                    "coding": [
+                        {
+                            "system": systems.OUTCOME_MEASURE,
+                            "code": measure.instrument,
+                            "display": measure.title,
+                        }
+                    ]
+                },
+                "valueReference": {"reference": f"#{observation_id}", "display": measure.title},
+            }
+        )
+
+
+def _observation(observation_id: str, measure: MeasureOutcome) -> dict[str, Any]:
+    def part(code: str) -> dict[str, Any]:
+        return {"coding": [{"system": systems.OUTCOME_MEASURE_PART, "code": code}], "text": code}
+
+    components: list[dict[str, Any]] = [
+        {"code": part(name), "valueQuantity": {"value": value}}
+        for name, value in (
+            ("baseline", measure.baseline_score),
+            ("latest", measure.latest_score),
+            ("change", measure.change),
+        )
+        if value is not None
+    ]
+    if measure.meaningful is not None:
+        components.append({"code": part("meaningful"), "valueBoolean": measure.meaningful})
+    observation: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": observation_id,
+        "status": "final",
+        "code": {
+            "coding": [
+                {
+                    "system": systems.OUTCOME_MEASURE,
+                    "code": measure.instrument,
+                    "display": measure.title,
+                }
+            ],
+            "text": measure.title,
+        },
+    }
+    if components:
+        observation["component"] = components
+    if measure.direction is not None:
+        coding = INTERPRETATION_CODE.get(measure.direction)
+        observation["interpretation"] = [
+            {"coding": [{"system": INTERPRETATION, "code": coding}], "text": measure.direction}
+            if coding
+            else {"text": measure.direction}
+        ]
+    return observation
 
 
 def _patient(person: Person) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from api.fhir.reading import submission_from
 from api.fhir.systems import FHIR_JSON
 from api.idempotency import IdempotencyKey, StoredResponse, fingerprint, once
 from api.intake import submit
+from core.settings import Settings
 from domain.tables import Referral
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
@@ -99,12 +100,14 @@ def read_service_request(resource_id: str, session: SessionDep, access: AccessDe
     responses=ERRORS,
     summary="Where a referral stands, as a FHIR Task (SDOH Clinical Care statuses)",
 )
-def read_task(resource_id: str, session: SessionDep, access: AccessDep) -> JSONResponse:
+def read_task(
+    resource_id: str, session: SessionDep, access: AccessDep, settings: SettingsDep
+) -> JSONResponse:
     try:
         referral = _visible(access, "Task", resource_id)
     except FhirError as error:
         return fhir_error_response(error)
-    return fhir_json(_task(session, access, referral))
+    return fhir_json(_task(session, access, referral, settings))
 
 
 @router.get(
@@ -116,6 +119,7 @@ def read_task(resource_id: str, session: SessionDep, access: AccessDep) -> JSONR
 def search_tasks(
     session: SessionDep,
     access: AccessDep,
+    settings: SettingsDep,
     based_on: Annotated[
         str,
         Query(alias="based-on", description="ServiceRequest/{id}", examples=["ServiceRequest/…"]),
@@ -129,7 +133,7 @@ def search_tasks(
             )
         )
     try:
-        tasks = [_task(session, access, _visible(access, "Task", resource_id))]
+        tasks = [_task(session, access, _visible(access, "Task", resource_id), settings)]
     except FhirError:
         tasks = []  # a search that finds nothing, or nothing this caller may see
         access.log()  # the search is still a look at patient data, if an empty one
@@ -169,11 +173,13 @@ async def _json_body(request: Request) -> object:
     return body
 
 
-def _task(session: Session, access: Access, referral: Referral) -> dict[str, Any]:
+def _task(
+    session: Session, access: Access, referral: Referral, settings: Settings
+) -> dict[str, Any]:
     """The Task as this caller may see it: a practice whose patient agreed to codes only
-    gets the outcome code, not the services taken up."""
+    gets the outcome code, not the services taken up nor how the measures changed."""
     details = not withholds_outcome_details(access, referral.id)
-    return writing.task(session, referral, outcome_details=details)
+    return writing.task(session, referral, outcome_details=details, thresholds=settings.measures)
 
 
 def _visible(access: Access, kind: str, resource_id: str) -> Referral:

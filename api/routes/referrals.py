@@ -10,14 +10,13 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlmodel import col, select
 
-from api.access import LINK_WORKER_TEAM, Access, AccessDep
-from api.consent import detail_for, progress_of
+from api.access import LINK_WORKER_TEAM, AccessDep
 from api.deps import GeocoderDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ACTIONABLE, SIGNED_IN, STEP, VISIBLE, Refused, json_refusal, problem
 from api.idempotency import IdempotencyKey, StoredResponse, fingerprint, once
 from api.intake import submit
+from api.referral_detail import as_seen_by, read_referral
 from api.schemas import (
     AssessmentIn,
     ConnectionIn,
@@ -25,24 +24,17 @@ from api.schemas import (
     FollowUpIn,
     LinkWorkerClosureIn,
     Note,
-    PersonOut,
     ReassignmentIn,
     ReferralConflict,
     ReferralCreated,
     ReferralDetail,
     ReferralProgress,
     ReferralSubmission,
-    ReferralSummary,
-    ServiceReferralOut,
-    TaskOut,
-    TimelineEntry,
 )
 from api.steps import StepsDep, current_state
 from catalogue.matching import MatchResult
 from catalogue.referral_match import suggest_for_referral
 from domain.enums import ReferralStatus
-from domain.messages import ReferralState
-from domain.tables import AuditEvent, Person, ServiceReferral, Task
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 
@@ -97,56 +89,11 @@ async def submit_referral(
     summary="A referral with its tasks, service referrals and timeline",
 )
 async def get_referral(
-    referral_id: UUID, temporal: TemporalDep, access: AccessDep
+    referral_id: UUID, temporal: TemporalDep, access: AccessDep, settings: SettingsDep
 ) -> ReferralDetail:
-    detail = await run_in_threadpool(_read_referral, access, referral_id)
+    detail = await run_in_threadpool(read_referral, access, referral_id, settings.measures)
     state = await current_state(temporal, referral_id)
-    return await run_in_threadpool(_as_seen_by, access, detail, state)
-
-
-def _read_referral(access: Access, referral_id: UUID) -> ReferralDetail:
-    session = access.session
-    try:
-        referral = access.visible_referral_or_404(referral_id)
-        person = session.get(Person, referral_id)
-        tasks = session.exec(
-            select(Task).where(Task.referral_id == referral_id).order_by(col(Task.id))
-        ).all()
-        service_referrals = session.exec(
-            select(ServiceReferral)
-            .where(ServiceReferral.referral_id == referral_id)
-            .order_by(col(ServiceReferral.sent_at))
-        ).all()
-        timeline = session.exec(
-            select(AuditEvent)
-            .where(AuditEvent.referral_id == referral_id)
-            .order_by(col(AuditEvent.at), col(AuditEvent.id))
-        ).all()
-        return ReferralDetail(
-            **{name: getattr(referral, name) for name in ReferralSummary.model_fields},
-            person=PersonOut.model_validate(person, from_attributes=True),
-            state=None,
-            tasks=[TaskOut.model_validate(t, from_attributes=True) for t in tasks],
-            service_referrals=[
-                ServiceReferralOut.model_validate(s, from_attributes=True)
-                for s in service_referrals
-            ],
-            timeline=[TimelineEntry.model_validate(e, from_attributes=True) for e in timeline],
-        )
-    finally:
-        # Give the connection back before Temporal is asked where the referral stands.
-        session.commit()
-
-
-def _as_seen_by(
-    access: Access, detail: ReferralDetail, state: ReferralState | None
-) -> ReferralDetail:
-    # A practice whose patient agreed to codes only does not see the services involved.
-    try:
-        progress = progress_of(state) if state is not None else None
-        return detail_for(access, detail.model_copy(update={"state": progress}))
-    finally:
-        access.session.commit()
+    return await run_in_threadpool(as_seen_by, access, detail, state)
 
 
 @router.get(

@@ -15,7 +15,10 @@ class NavItem(NamedTuple):
 
 
 NAVIGATION: dict[OrganisationKind, list[NavItem]] = {
-    OrganisationKind.PRACTICE: [NavItem("Your referrals", "/practice/referrals")],
+    OrganisationKind.PRACTICE: [
+        NavItem("Your referrals", "/practice/referrals"),
+        NavItem("Refer someone", "/practice/refer"),
+    ],
     OrganisationKind.LINK_WORKER_TEAM: [NavItem("Your tasks", "/tasks")],
     OrganisationKind.ORGANISATION: [NavItem("Referrals to you", "/organisation/referrals")],
     OrganisationKind.COMMISSIONER: [NavItem("Reports", "/reports")],

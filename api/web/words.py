@@ -7,7 +7,18 @@ from datetime import date, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from domain.enums import ReferralStatus, ServiceReferralStatus, TaskKind
+from activities.gp_document import CLOSURE_TEXT
+from api.schemas import TimelineEntry
+from domain.enums import (
+    ActorKind,
+    ClosureReason,
+    GpOutcomeSharing,
+    OrganisationSharing,
+    ProjectionAction,
+    ReferralStatus,
+    ServiceReferralStatus,
+    TaskKind,
+)
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -91,3 +102,79 @@ def due_tag(due: datetime | None, now: datetime, today: date) -> Tag | None:
     if due < now:
         return OVERDUE
     return DUE_TODAY if due.astimezone(LONDON).date() == today else None
+
+
+# --- a referral's timeline, consent and closure, for the practice ------------------------
+
+CLOSURE_REASON = CLOSURE_TEXT
+"""Why a referral ended, as the message back to the GP says it."""
+
+CONTACT_PREFERENCE = {
+    "text": "Text message",
+    "email": "Email",
+    "letter": "Letter",
+    "phone": "Phone call only",
+    "none": "Do not contact",
+}
+"""The person's preferred contact method (``preferred_contact`` of a referral)."""
+
+ORGANISATION_SHARING = {
+    OrganisationSharing.CONTACT_ONLY: "Their name and contact details only",
+    OrganisationSharing.CONTACT_AND_REASON: "Their name and contact details, and why you "
+    "referred them",
+}
+GP_OUTCOME_SHARING = {
+    GpOutcomeSharing.CODES_ONLY: "Only whether they were helped, as codes for their record",
+    GpOutcomeSharing.DETAILS: "Also the services they used and how their wellbeing changed",
+}
+
+TIMELINE = {
+    ProjectionAction.RECEIVED: "Referral received",
+    ProjectionAction.ASSIGNED: "Given to a link worker",
+    ProjectionAction.REASSIGNED: "Given to another link worker",
+    ProjectionAction.FIRST_CONTACT_OVERDUE: "First contact with the person is late",
+    ProjectionAction.FIRST_CONTACT_ESCALATED: "First contact passed to the team lead",
+    ProjectionAction.CONTACT_RETRY_DUE: "Time to try contacting the person again",
+    ProjectionAction.ASSESSED: "The link worker talked with the person about what matters to them",
+    ProjectionAction.CONNECTED: "Referred on to a community service",
+    ProjectionAction.ORGANISATION_REMINDED: "A service was reminded to answer",
+    ProjectionAction.ORGANISATION_ACCEPTED: "A service accepted the person",
+    ProjectionAction.ORGANISATION_DECLINED: "A service could not take the person",
+    ProjectionAction.ORGANISATION_AUTO_DECLINED: "A service did not answer in time",
+    ProjectionAction.UPTAKE_CONFIRMED: "The person started at a service",
+    ProjectionAction.DID_NOT_ATTEND: "The person did not go to a service",
+    ProjectionAction.CHECKPOINT_OPENED: "Time for a follow-up",
+    ProjectionAction.CHECKPOINT_MISSED: "A follow-up was missed",
+    ProjectionAction.FOLLOW_UP_RECORDED: "Follow-up recorded",
+}
+"""Each step of a referral in words; contact attempts and closing say more (below)."""
+
+# A service's own steps already say "a service": saying "by the service" too reads oddly.
+BY_WHOM = {
+    ActorKind.PRACTICE: "by your practice",
+    ActorKind.LINK_WORKER: "by the link worker",
+}
+
+
+class TimelineWords(NamedTuple):
+    at: datetime
+    text: str
+    by: str
+
+
+def timeline_entry(entry: TimelineEntry) -> TimelineWords:
+    """One entry of ``GET /referrals/{id}``'s timeline (as consent shapes it), in words."""
+    action = entry.action
+    if action == ProjectionAction.CONTACT_ATTEMPTED:
+        reached = entry.detail.get("reached")
+        text = "Spoke with the person" if reached else "Tried to contact the person"
+    elif action == ProjectionAction.CLOSED:
+        reason = str(entry.detail.get("closure_reason"))
+        closure = CLOSURE_TEXT.get(ClosureReason(reason)) if reason in set(ClosureReason) else None
+        text = f"Closed: {closure.lower()}" if closure else "Closed"
+    elif action in set(ProjectionAction):
+        text = TIMELINE.get(ProjectionAction(action), action.replace("_", " ").capitalize())
+    else:
+        text = action.replace("_", " ").capitalize()
+    by = BY_WHOM.get(ActorKind(entry.actor_kind), "") if entry.actor_kind in set(ActorKind) else ""
+    return TimelineWords(entry.at, text, by)

@@ -258,9 +258,12 @@ async def test_task_follows_the_referral_to_completion(driver: Driver) -> None:
 
     done = await task()
     assert (done["status"], business(done)) == ("completed", "completed")
-    outcome, service = done["output"]
+    outcome, service, measure = done["output"]
     assert outcome["valueCodeableConcept"]["coding"][0]["code"] == "871731000000106"
     assert service["valueReference"]["identifier"]["value"] == "svc-health-walks"
+    # How the measure taken at baseline moved, in a contained Observation.
+    assert measure["valueReference"]["reference"] == "#measure-swemwbs"
+    assert [c["id"] for c in done["contained"]] == ["measure-swemwbs"]
     request = await read(driver, f"/fhir/ServiceRequest/{referral_id}")
     assert request["status"] == "completed"
 
