@@ -16,7 +16,10 @@ class NavItem(NamedTuple):
 
 NAVIGATION: dict[OrganisationKind, list[NavItem]] = {
     OrganisationKind.PRACTICE: [NavItem("Your referrals", "/practice/referrals")],
-    OrganisationKind.LINK_WORKER_TEAM: [NavItem("Your tasks", "/tasks")],
+    OrganisationKind.LINK_WORKER_TEAM: [
+        NavItem("Your tasks", "/tasks"),
+        NavItem("Team caseload", "/caseload"),
+    ],
     OrganisationKind.ORGANISATION: [NavItem("Referrals to you", "/organisation/referrals")],
     OrganisationKind.COMMISSIONER: [NavItem("Reports", "/reports")],
 }

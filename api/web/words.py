@@ -7,7 +7,14 @@ from datetime import date, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from domain.enums import ReferralStatus, ServiceReferralStatus, TaskKind
+from domain.enums import (
+    ClosureReason,
+    ContactMethod,
+    ProjectionAction,
+    ReferralStatus,
+    ServiceReferralStatus,
+    TaskKind,
+)
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -91,3 +98,45 @@ def due_tag(due: datetime | None, now: datetime, today: date) -> Tag | None:
     if due < now:
         return OVERDUE
     return DUE_TODAY if due.astimezone(LONDON).date() == today else None
+
+
+EVENT = {
+    ProjectionAction.RECEIVED: "Referral received",
+    ProjectionAction.ASSIGNED: "Link worker assigned",
+    ProjectionAction.REASSIGNED: "Passed to another link worker",
+    ProjectionAction.FIRST_CONTACT_OVERDUE: "First contact is late",
+    ProjectionAction.FIRST_CONTACT_ESCALATED: "First contact not made: team lead told",
+    ProjectionAction.CONTACT_ATTEMPTED: "Tried to contact the person",
+    ProjectionAction.CONTACT_RETRY_DUE: "Time to try contacting the person again",
+    ProjectionAction.ASSESSED: "'What matters' conversation recorded",
+    ProjectionAction.CONNECTED: "Referred to services",
+    ProjectionAction.ORGANISATION_REMINDED: "Organisation reminded to answer",
+    ProjectionAction.ORGANISATION_ACCEPTED: "Organisation accepted the referral",
+    ProjectionAction.ORGANISATION_DECLINED: "Organisation declined the referral",
+    ProjectionAction.ORGANISATION_AUTO_DECLINED: "Organisation did not answer in time",
+    ProjectionAction.UPTAKE_CONFIRMED: "The person started at the service",
+    ProjectionAction.DID_NOT_ATTEND: "The person did not attend the service",
+    ProjectionAction.CHECKPOINT_OPENED: "Follow-up due",
+    ProjectionAction.CHECKPOINT_MISSED: "Follow-up missed",
+    ProjectionAction.FOLLOW_UP_RECORDED: "Follow-up recorded",
+    ProjectionAction.CLOSED: "Referral closed",
+}
+"""What each step of a referral did, for a timeline: a test checks none is missing."""
+
+CONTACT_METHOD = {
+    ContactMethod.PHONE: "Phone call",
+    ContactMethod.TEXT: "Text message",
+    ContactMethod.LETTER: "Letter",
+    ContactMethod.IN_PERSON: "In person",
+}
+
+CLOSURE_REASON = {
+    ClosureReason.COMPLETED: "Completed",
+    ClosureReason.DECLINED: "The person declined",
+    ClosureReason.UNABLE_TO_CONTACT: "Could not contact the person",
+    ClosureReason.CONSENT_WITHDRAWN: "The person withdrew consent",
+    ClosureReason.INELIGIBLE: "Not eligible",
+    ClosureReason.NO_SUITABLE_SERVICE: "No suitable service",
+    ClosureReason.CANCELLED_BY_REFERRER: "Cancelled by the practice",
+    ClosureReason.LOST_TO_FOLLOW_UP: "Lost to follow-up",
+}
