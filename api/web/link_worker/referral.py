@@ -27,13 +27,22 @@ from api.web.words import (
 )
 from catalogue.tables import Service
 from catalogue.taxonomy import SOCIAL_PRESCRIBING_TERMS
-from domain.enums import ProjectionAction, TaskStatus
+from domain.enums import AssigneeKind, ProjectionAction, TaskStatus
 from domain.messages import ReferralState
-from domain.tables import AuditEvent, Person, Referral, ReferralNote, ServiceReferral, Task
+from domain.tables import (
+    AuditEvent,
+    Person,
+    Practice,
+    Referral,
+    ReferralNote,
+    ServiceReferral,
+    Task,
+)
 from workflows.rules import LegalStep, legal_steps, open_checkpoints
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
+TEAM_TASKS = (AssigneeKind.LINK_WORKER, AssigneeKind.TEAM_LEAD)
 NOTE_KIND = {
     "contact_attempt": "Contact attempt",
     "goal": "Goal",
@@ -68,6 +77,7 @@ class ReferralView:
     referral: Referral
     person: Person
     link_worker: str
+    practice: str
     colleagues: int
     """Active link workers of the team other than the one assigned: someone to pass it to."""
     tasks: list[dict[str, Any]] = field(default_factory=list)
@@ -94,11 +104,15 @@ def load_referral(access: Access, referral_id: UUID) -> ReferralView:
     session = access.session
     try:
         referral, person = person_of(access, referral_id)
+        practice = session.get(Practice, referral.practice_ods)
         workers = {w.id: w.name for w in team_workers(session, access.principal.organisation_id)}
         now = datetime.now(LONDON)
         tasks = session.exec(
             select(Task)
             .where(Task.referral_id == referral_id, Task.status == TaskStatus.OPEN)
+            # The organisation's own tasks (accept, confirm the start) show as the services'
+            # status instead.
+            .where(col(Task.assignee_kind).in_(TEAM_TASKS))
             .order_by(col(Task.due_at).is_(None), col(Task.due_at), col(Task.id))
         ).all()
         # Only notes a step carried: a note without a step_key belongs to a step the
@@ -124,13 +138,16 @@ def load_referral(access: Access, referral_id: UUID) -> ReferralView:
             referral=referral,
             person=person,
             link_worker=workers.get(referral.link_worker_id or "", "Not assigned"),
+            practice=practice.name if practice else referral.practice_ods,
             colleagues=len(workers.keys() - {referral.link_worker_id}),
             tasks=[
                 {
                     "what": TASK_KIND[task.kind],
                     "due": task.due_at,
                     "tag": due_tag(task.due_at, now, now.date()),
-                    "mine": task.assignee_id == access.principal.link_worker_id,
+                    "who": "you"
+                    if task.assignee_id == access.principal.link_worker_id
+                    else workers.get(task.assignee_id),
                 }
                 for task in tasks
             ],

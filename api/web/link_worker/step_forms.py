@@ -297,7 +297,9 @@ def _connection_form(
     def suggestions_and_search(_: Referral) -> dict[str, Any]:
         where = ServiceFilter(search=search)
         return {
-            "match": suggest_for_referral(session, referral_id),
+            "match": suggest_for_referral(
+                session, referral_id, geocoder=request.app.state.geocoder
+            ),
             "found": services_page(session, where, PageRequest(1, SEARCH_RESULTS))
             if search
             else None,
