@@ -3,6 +3,7 @@ finding the task, each step through its form, only the legal steps offered, a re
 shown as an error, the team caseload, reassigning, and another team's referral as a 404."""
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -166,8 +167,39 @@ async def test_a_referral_from_first_task_to_a_chosen_service(system: LinkWorker
     )
     detail = await driver.detail(referral_id)
     assert len(detail["service_referrals"]) == 1
-    await expect(page.locator("main")).to_contain_text("Waiting for your answer")
+    await expect(page.locator("main")).to_contain_text("Waiting for the organisation's answer")
     await check_page(page, "lw-referral-connected")
+
+    # A follow-up before any checkpoint: the form shows the baseline, the workflow refuses.
+    await page.goto(f"/caseload/referrals/{referral_id}/follow-up/1")
+    await expect(page.locator("main")).to_contain_text("At the start: Rarely (2)")
+    for item in range(1, 8):
+        await page.locator(f"#swemwbs-item{item}-4").check()  # "Often"
+    await page.get_by_role("button", name="Save follow-up 1").click()
+    await expect(page.locator(".nhsuk-error-summary")).to_contain_text(
+        "There is no follow-up checkpoint 1"
+    )
+    await check_page(page, "lw-follow-up-refused")
+
+    # The organisation accepts and the person starts; the first checkpoint opens.
+    service_referral = detail["service_referrals"][0]
+    await driver.respond(service_referral["id"], service_referral["organisation_id"])
+    await driver.uptake(service_referral["id"], service_referral["organisation_id"])
+    await driver.skip(timedelta(weeks=13, hours=1))
+    await driver.wait_for_status(referral_id, "follow_up")
+    await page.goto(f"/caseload/referrals/{referral_id}")
+    await expect_steps_offered(page, "Record follow-up 1")
+    await page.get_by_role("link", name="Record follow-up 1").click()
+    for item in range(1, 8):
+        await page.locator(f"#swemwbs-item{item}-4").check()
+    await check_page(page, "lw-follow-up")
+    await submit_and_expect_banner(page, "Save follow-up 1", "Follow-up recorded")
+    await expect(page.locator("#step-buttons")).to_have_count(0)
+    await expect(page.locator("main")).to_contain_text("Nothing is due from you")
+    later = [o for o in driver.outcomes(referral_id) if o.checkpoint != "baseline"]
+    assert [(o.instrument, o.answers) for o in later] == [
+        ("swemwbs", {f"item{i}": 4 for i in range(1, 8)})
+    ]
 
 
 def another_teams_referral(engine: Engine) -> UUID:
@@ -227,8 +259,6 @@ async def test_the_team_caseload_filters_counts_and_reassigns(
     # The other forms, shown and checked (closing is the last step here).
     await page.goto(f"/caseload/referrals/{mine}/consent-withdrawn")
     await check_page(page, "lw-consent-withdrawn")
-    await page.goto(f"/caseload/referrals/{mine}/follow-up/1")
-    await check_page(page, "lw-follow-up")
     await page.goto(f"/caseload/referrals/{bens}/close")
     await page.get_by_label("The person does not want social prescribing").check()
     await page.get_by_label("Note (optional)").fill("Would rather not, for now")

@@ -23,11 +23,12 @@ from api.web.words import (
     REFERRAL_STATUS,
     SERVICE_REFERRAL_STATUS,
     TASK_KIND,
+    Tag,
     due_tag,
 )
 from catalogue.tables import Service
 from catalogue.taxonomy import SOCIAL_PRESCRIBING_TERMS
-from domain.enums import AssigneeKind, ProjectionAction, TaskStatus
+from domain.enums import AssigneeKind, ProjectionAction, ServiceReferralStatus, TaskStatus
 from domain.messages import ReferralState
 from domain.tables import (
     AuditEvent,
@@ -42,6 +43,10 @@ from workflows.rules import LegalStep, legal_steps, open_checkpoints
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
+# The organisations' words are theirs ("waiting for your answer"); the link worker waits on them.
+SERVICE_STATUS = SERVICE_REFERRAL_STATUS | {
+    ServiceReferralStatus.PENDING: Tag("Waiting for the organisation's answer", "yellow")
+}
 TEAM_TASKS = (AssigneeKind.LINK_WORKER, AssigneeKind.TEAM_LEAD)
 NOTE_KIND = {
     "contact_attempt": "Contact attempt",
@@ -159,7 +164,7 @@ def load_referral(access: Access, referral_id: UUID) -> ReferralView:
             services=[
                 {
                     "name": name or sr.service_id,
-                    "status": SERVICE_REFERRAL_STATUS[sr.status],
+                    "status": SERVICE_STATUS[sr.status],
                     "sent": sr.sent_at,
                 }
                 for sr, name in service_referrals
@@ -191,6 +196,41 @@ def _ordinal(number: int) -> str:
     return {1: "first", 2: "second", 3: "third"}.get(number, f"number {number}")
 
 
+def main_steps(
+    legal: set[LegalStep], checkpoints: list[int], referral_id: UUID
+) -> list[tuple[str, str]]:
+    """(button text, form address) of the steps that move the referral on, legal now."""
+    path = referral_path(referral_id)
+    steps = [
+        (text, f"{path}/{form}")
+        for step, text, form in (
+            (LegalStep.CONTACT_ATTEMPT, "Record a contact attempt", "contact"),
+            (LegalStep.ASSESSMENT, "Record the 'what matters' conversation", "conversation"),
+            (LegalStep.CONNECTION, "Connect to services", "connect"),
+        )
+        if step in legal
+    ]
+    if LegalStep.FOLLOW_UP in legal:
+        steps += [(f"Record follow-up {n}", f"{path}/follow-up/{n}") for n in checkpoints]
+    return steps
+
+
+def other_steps(legal: set[LegalStep], referral_id: UUID) -> list[tuple[str, str]]:
+    """(link text, form address) of closing, passing on and consent withdrawn, legal now."""
+    path = referral_path(referral_id)
+    closures = {
+        LegalStep.CLOSE_DECLINED,
+        LegalStep.CLOSE_INELIGIBLE,
+        LegalStep.CLOSE_NO_SUITABLE_SERVICE,
+    }
+    steps = [("Close the referral", f"{path}/close")] if legal & closures else []
+    if LegalStep.REASSIGN in legal:
+        steps.append(("Pass to another link worker", f"{path}/reassign"))
+    if LegalStep.WITHDRAW_CONSENT in legal:
+        steps.append(("Record that the person withdrew consent", f"{path}/consent-withdrawn"))
+    return steps
+
+
 async def state_of(request: Request, referral_id: UUID) -> ReferralState | None:
     """Where the workflow is now, or None when Temporal cannot be asked."""
     temporal = request.app.state.temporal
@@ -208,6 +248,7 @@ async def referral_page(
     legal = legal_steps(state, access.principal.actor, now) if state else set()
     if not view.colleagues:
         legal.discard(LegalStep.REASSIGN)
+    checkpoints = open_checkpoints(state, access.principal.actor, now) if state else []
     return render(
         request,
         "link_worker/referral.html",
@@ -223,8 +264,8 @@ async def referral_page(
         if view.referral.closure_reason
         else None,
         state_known=state is not None,
-        legal={step.value for step in legal},
-        checkpoints=open_checkpoints(state, access.principal.actor, now) if state else [],
+        main_steps=main_steps(legal, checkpoints, referral_id),
+        other_steps=other_steps(legal, referral_id),
         path=referral_path(referral_id),
         banner=DONE.get(done),
     )
