@@ -15,14 +15,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.web.words import CLOSURE_REASON, CONTACT_METHOD, EVENT
 from core.settings import Settings
-from domain.enums import ClosureReason, ContactMethod, ProjectionAction
+from domain.enums import ClosureReason, ContactMethod, ProjectionAction, TaskKind
 from domain.tables import LinkWorkerTeam, Practice
 from tests.support.browser import block_other_sites, check_page, running_app, sign_in
 from tests.support.driver import Driver
 from tests.support.event_loop_db import DatabaseOnEventLoop
 from tests.support.system import running_system
 from tests.support.web_people import PASSWORD, People
-from tests.web.data import a_referral
+from tests.web.data import a_referral, a_task
 
 pytestmark = pytest.mark.system
 
@@ -281,3 +281,28 @@ def test_every_event_closure_and_contact_method_has_words() -> None:
     assert set(EVENT) == set(ProjectionAction)
     assert set(CLOSURE_REASON) == set(ClosureReason)
     assert set(CONTACT_METHOD) == set(ContactMethod)
+
+
+async def test_thirty_tasks_come_in_pages_and_a_referral_without_temporal_says_so(
+    page: Page, people: People, engine: Engine
+) -> None:
+    """Read-only pages, no Temporal: the ``page`` fixture's app has none."""
+    edith = a_referral(engine, "A81001", "Edith", "Marsh")
+    for day in range(30):
+        a_task(engine, edith, TaskKind.FOLLOW_UP, timedelta(days=day - 2))
+    await sign_in(page, people["link_worker"].username, PASSWORD)
+    await page.goto("/tasks")
+    await expect(page.locator("main")).to_contain_text("You have 30 open tasks: 3 overdue")
+    await expect(page.locator("tbody tr")).to_have_count(25)
+    await expect(page.locator("tbody tr").first).to_contain_text("Overdue")
+    await check_page(page, "lw-tasks-30")
+    await page.get_by_role("link", name="Next").click()
+    await expect(page.locator("tbody tr")).to_have_count(5)
+    await expect(page.locator("tbody tr").first).not_to_contain_text("Overdue")
+
+    await page.locator("tbody tr").first.get_by_role("link", name="Edith Marsh").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Edith Marsh")
+    await expect(page.locator("main")).to_contain_text("We cannot check this referral's steps")
+    await expect(page.locator("#step-buttons")).to_have_count(0)
+    await expect(page.locator("#open-tasks li")).to_have_count(30)
+    await check_page(page, "lw-referral-no-temporal")

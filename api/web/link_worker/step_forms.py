@@ -8,7 +8,7 @@ workflow, so it is ``async`` and reads the database in a worker thread.
 """
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
@@ -49,6 +49,7 @@ STEP_FORM = "step-form"
 GOALS = 3
 MAX_NOTE = 4000
 SEARCH_RESULTS = 10
+MAX_SERVICES = 10
 
 CLOSURES = [
     (
@@ -71,6 +72,15 @@ CLOSURES = [
 ]
 
 Show = Callable[[dict[str, str], int], Response]
+# What a form shows beyond its fields' values, read once the caller is known to cover the
+# referral: (request, access, referral, posted form or None for a fresh one) -> template data.
+More = Callable[[Request, Access, Referral, FormData | None], dict[str, Any]]
+
+
+class StepPage(NamedTuple):
+    template: str
+    title: str
+    more: More | None = None
 
 
 def _steps(request: Request, access: Access) -> Steps:
@@ -102,38 +112,54 @@ async def _perform(
     )
 
 
-def _form_page(
+def _show(
     request: Request,
     access: Access,
     referral_id: UUID,
-    template: str,
-    title: str,
+    step: StepPage,
+    form: FormData | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = status.HTTP_200_OK,
-    more: Callable[[Referral], dict[str, Any]] | None = None,
-    **data: Any,
 ) -> Response:
-    """A step's form for this referral; ``more`` reads what else the form shows, once the
-    caller is known to cover the referral (the check, and its log, come first)."""
+    """A step's form for this referral, fresh or as posted with its errors."""
     role_or_404(access, LINK_WORKER_TEAM)
     try:
+        # The access check (and its log) before anything else of the referral is read.
         referral, person = person_of(access, referral_id)
-        data |= more(referral) if more else {}
+        data = step.more(request, access, referral, form) if step.more else {}
     finally:
         access.session.commit()  # the connection goes back to the pool
     return render(
         request,
-        template,
+        step.template,
         status_code=status_code,
-        title=f"{title}: {person.given_name} {person.family_name}",
-        heading=title,
+        title=f"{step.title}: {person.given_name} {person.family_name}",
+        heading=step.title,
         name=f"{person.given_name} {person.family_name}",
         referral=referral,
         path=referral_path(referral_id),
         errors=errors or {},
         step_form=STEP_FORM,
+        values=_values(form),
         **data,
     )
+
+
+async def _posted(
+    request: Request, access: Access, referral_id: UUID, step: StepPage
+) -> tuple[FormData, Show]:
+    """The posted form, and how to show it again with errors (in a worker thread)."""
+    role_or_404(access, LINK_WORKER_TEAM)
+    form = await request.form()
+
+    def show(errors: dict[str, str], status_code: int) -> Response:
+        return _show(request, access, referral_id, step, form, errors, status_code)
+
+    return form, show
+
+
+async def _invalid(show: Show, errors: dict[str, str]) -> Response:
+    return await run_in_threadpool(show, errors, status.HTTP_400_BAD_REQUEST)
 
 
 def _values(form: FormData | None) -> dict[str, str]:
@@ -159,41 +185,21 @@ def _note_error(note: str | None) -> dict[str, str]:
 
 # --- contact attempt ---------------------------------------------------------------------
 
-
-def _contact_form(
-    request: Request,
-    access: Access,
-    referral_id: UUID,
-    form: FormData | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    return _form_page(
-        request,
-        access,
-        referral_id,
-        "link_worker/contact.html",
-        "Record a contact attempt",
-        errors,
-        status_code,
-        values=_values(form),
-        methods=[(method.value, words) for method, words in CONTACT_METHOD.items()],
-    )
+CONTACT = StepPage(
+    "link_worker/contact.html",
+    "Record a contact attempt",
+    lambda *_: {"methods": [(method.value, words) for method, words in CONTACT_METHOD.items()]},
+)
 
 
 @router.get("/caseload/referrals/{referral_id}/contact")
 def contact_form(request: Request, referral_id: UUID, access: PageAccess) -> Response:
-    return _contact_form(request, access, referral_id)
+    return _show(request, access, referral_id, CONTACT)
 
 
 @router.post("/caseload/referrals/{referral_id}/contact")
 async def record_contact(request: Request, referral_id: UUID, access: PageAccess) -> Response:
-    role_or_404(access, LINK_WORKER_TEAM)
-    form = await request.form()
-
-    def show(errors: dict[str, str], status_code: int) -> Response:
-        return _contact_form(request, access, referral_id, form, errors, status_code)
-
+    form, show = await _posted(request, access, referral_id, CONTACT)
     method, reached, note = form.get("method"), form.get("reached"), _note(form)
     errors: dict[str, str] = {}
     if method not in set(ContactMethod):
@@ -202,7 +208,7 @@ async def record_contact(request: Request, referral_id: UUID, access: PageAccess
         errors["reached"] = "Choose yes if you spoke with the person"
     errors |= _note_error(note)
     if errors:
-        return await run_in_threadpool(show, errors, status.HTTP_400_BAD_REQUEST)
+        return await _invalid(show, errors)
     attempt = ContactAttemptIn(
         method=ContactMethod(str(method)), reached=reached == "yes", note=note
     )
@@ -219,44 +225,32 @@ async def record_contact(request: Request, referral_id: UUID, access: PageAccess
 # --- the 'what matters' conversation -----------------------------------------------------
 
 
-def _conversation_form(
-    request: Request,
-    access: Access,
-    referral_id: UUID,
-    form: FormData | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    return _form_page(
-        request,
-        access,
-        referral_id,
-        "link_worker/conversation.html",
-        "Record the 'what matters' conversation",
-        errors,
-        status_code,
-        values=_values(form),
-        chosen_needs=_texts(form, "need_codes") if form is not None else None,
-        goals=(_texts(form, "goals") if form is not None else []) + [""] * GOALS,
-        goal_count=GOALS,
-        needs=list(SOCIAL_PRESCRIBING_TERMS.items()),
-        instruments=FORMS,
-    )
+def _conversation_data(
+    _: Request, __: Access, referral: Referral, form: FormData | None
+) -> dict[str, Any]:
+    return {
+        # A fresh form ticks the needs the practice gave.
+        "chosen_needs": _texts(form, "need_codes") if form is not None else referral.need_codes,
+        "goals": (_texts(form, "goals") if form is not None else []) + [""] * GOALS,
+        "goal_count": GOALS,
+        "needs": list(SOCIAL_PRESCRIBING_TERMS.items()),
+        "instruments": FORMS,
+    }
+
+
+CONVERSATION = StepPage(
+    "link_worker/conversation.html", "Record the 'what matters' conversation", _conversation_data
+)
 
 
 @router.get("/caseload/referrals/{referral_id}/conversation")
 def conversation_form(request: Request, referral_id: UUID, access: PageAccess) -> Response:
-    return _conversation_form(request, access, referral_id)
+    return _show(request, access, referral_id, CONVERSATION)
 
 
 @router.post("/caseload/referrals/{referral_id}/conversation")
 async def record_conversation(request: Request, referral_id: UUID, access: PageAccess) -> Response:
-    role_or_404(access, LINK_WORKER_TEAM)
-    form = await request.form()
-
-    def show(errors: dict[str, str], status_code: int) -> Response:
-        return _conversation_form(request, access, referral_id, form, errors, status_code)
-
+    form, show = await _posted(request, access, referral_id, CONVERSATION)
     needs = [code for code in _texts(form, "need_codes") if code in SOCIAL_PRESCRIBING_TERMS]
     goals = _texts(form, "goals")
     errors: dict[str, str] = {}
@@ -268,7 +262,7 @@ async def record_conversation(request: Request, referral_id: UUID, access: PageA
     measures, measure_errors = read_measures(_values(form))
     errors |= measure_errors
     if errors:
-        return await run_in_threadpool(show, errors, status.HTTP_400_BAD_REQUEST)
+        return await _invalid(show, errors)
     assessment = AssessmentIn(need_codes=needs, goals=goals, baseline=measures)
     return await _perform(
         request,
@@ -283,68 +277,47 @@ async def record_conversation(request: Request, referral_id: UUID, access: PageA
 # --- connecting the person to services ---------------------------------------------------
 
 
-def _connection_form(
-    request: Request,
-    access: Access,
-    referral_id: UUID,
-    search: str = "",
-    chosen: list[str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
+def _search_of(request: Request, form: FormData | None) -> str:
+    search = form.get("search") if form is not None else request.query_params.get("search")
+    return search.strip()[:200] if isinstance(search, str) else ""
+
+
+def _connection_data(
+    request: Request, access: Access, referral: Referral, form: FormData | None
+) -> dict[str, Any]:
     session = access.session
+    search = _search_of(request, form)
+    return {
+        "match": suggest_for_referral(session, referral.id, geocoder=request.app.state.geocoder),
+        "found": services_page(
+            session, ServiceFilter(search=search), PageRequest(1, SEARCH_RESULTS)
+        )
+        if search
+        else None,
+        "search": search,
+        "chosen": _texts(form, "service_ids") if form is not None else [],
+        "needs_in_words": needs_in_words,
+    }
 
-    def suggestions_and_search(_: Referral) -> dict[str, Any]:
-        where = ServiceFilter(search=search)
-        return {
-            "match": suggest_for_referral(
-                session, referral_id, geocoder=request.app.state.geocoder
-            ),
-            "found": services_page(session, where, PageRequest(1, SEARCH_RESULTS))
-            if search
-            else None,
-        }
 
-    return _form_page(
-        request,
-        access,
-        referral_id,
-        "link_worker/connect.html",
-        "Connect the person to services",
-        errors,
-        status_code,
-        more=suggestions_and_search,
-        needs_in_words=needs_in_words,
-        search=search,
-        chosen=chosen or [],
-    )
+CONNECTION = StepPage(
+    "link_worker/connect.html", "Connect the person to services", _connection_data
+)
 
 
 @router.get("/caseload/referrals/{referral_id}/connect")
-def connection_form(
-    request: Request, referral_id: UUID, access: PageAccess, search: str = ""
-) -> Response:
-    return _connection_form(request, access, referral_id, search.strip()[:200])
+def connection_form(request: Request, referral_id: UUID, access: PageAccess) -> Response:
+    return _show(request, access, referral_id, CONNECTION)
 
 
 @router.post("/caseload/referrals/{referral_id}/connect")
 async def connect(request: Request, referral_id: UUID, access: PageAccess) -> Response:
-    role_or_404(access, LINK_WORKER_TEAM)
-    form = await request.form()
+    form, show = await _posted(request, access, referral_id, CONNECTION)
     chosen = list(dict.fromkeys(_texts(form, "service_ids")))
-    search = str(form.get("search") or "")
-
-    def show(errors: dict[str, str], status_code: int) -> Response:
-        return _connection_form(request, access, referral_id, search, chosen, errors, status_code)
-
     if not chosen:
-        return await run_in_threadpool(
-            show, {"service_ids": "Choose at least one service"}, status.HTTP_400_BAD_REQUEST
-        )
-    if len(chosen) > 10:
-        return await run_in_threadpool(
-            show, {"service_ids": "Choose 10 services or fewer"}, status.HTTP_400_BAD_REQUEST
-        )
+        return await _invalid(show, {"service_ids": "Choose at least one service"})
+    if len(chosen) > MAX_SERVICES:
+        return await _invalid(show, {"service_ids": f"Choose {MAX_SERVICES} services or fewer"})
     connection = ConnectionIn(service_ids=chosen)
     return await _perform(
         request,
@@ -359,61 +332,43 @@ async def connect(request: Request, referral_id: UUID, access: PageAccess) -> Re
 # --- follow-up ----------------------------------------------------------------------------
 
 
-def _follow_up_form(
-    request: Request,
-    access: Access,
-    referral_id: UUID,
-    checkpoint: int,
-    form: FormData | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    def baseline(_: Referral) -> dict[str, Any]:
-        records = access.session.exec(
-            select(OutcomeRecord)
-            .where(OutcomeRecord.referral_id == referral_id)
-            .where(OutcomeRecord.checkpoint == BASELINE)
-            .where(col(OutcomeRecord.missed).is_(False))
-        ).all()
-        return {"baseline": {record.instrument: record.answers for record in records}}
+def _follow_up_data(
+    request: Request, access: Access, referral: Referral, _: FormData | None
+) -> dict[str, Any]:
+    records = access.session.exec(
+        select(OutcomeRecord)
+        .where(OutcomeRecord.referral_id == referral.id)
+        .where(OutcomeRecord.checkpoint == BASELINE)
+        .where(col(OutcomeRecord.missed).is_(False))
+    ).all()
+    return {
+        "checkpoint": request.path_params["checkpoint"],
+        "instruments": FORMS,
+        "baseline": {record.instrument: record.answers for record in records},
+    }
 
-    return _form_page(
-        request,
-        access,
-        referral_id,
-        "link_worker/follow_up.html",
-        f"Record follow-up {checkpoint}",
-        errors,
-        status_code,
-        values=_values(form),
-        checkpoint=checkpoint,
-        instruments=FORMS,
-        more=baseline,
-    )
+
+def _follow_up_page(checkpoint: int) -> StepPage:
+    return StepPage("link_worker/follow_up.html", f"Record follow-up {checkpoint}", _follow_up_data)
 
 
 @router.get("/caseload/referrals/{referral_id}/follow-up/{checkpoint}")
 def follow_up_form(
     request: Request, referral_id: UUID, checkpoint: int, access: PageAccess
 ) -> Response:
-    return _follow_up_form(request, access, referral_id, checkpoint)
+    return _show(request, access, referral_id, _follow_up_page(checkpoint))
 
 
 @router.post("/caseload/referrals/{referral_id}/follow-up/{checkpoint}")
 async def record_follow_up(
     request: Request, referral_id: UUID, checkpoint: int, access: PageAccess
 ) -> Response:
-    role_or_404(access, LINK_WORKER_TEAM)
-    form = await request.form()
-
-    def show(errors: dict[str, str], status_code: int) -> Response:
-        return _follow_up_form(request, access, referral_id, checkpoint, form, errors, status_code)
-
+    form, show = await _posted(request, access, referral_id, _follow_up_page(checkpoint))
     measures, errors = read_measures(_values(form))
     if not measures and not errors:
         errors = {FORMS[0].items[0].id: "Answer at least one questionnaire in full"}
     if errors:
-        return await run_in_threadpool(show, errors, status.HTTP_400_BAD_REQUEST)
+        return await _invalid(show, errors)
     follow_up = FollowUpIn(measures=measures)
     return await _perform(
         request,
@@ -427,49 +382,24 @@ async def record_follow_up(
 
 # --- closing early ------------------------------------------------------------------------
 
-
-def _close_form(
-    request: Request,
-    access: Access,
-    referral_id: UUID,
-    form: FormData | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    return _form_page(
-        request,
-        access,
-        referral_id,
-        "link_worker/close.html",
-        "Close the referral",
-        errors,
-        status_code,
-        values=_values(form),
-        reasons=CLOSURES,
-    )
+CLOSE = StepPage("link_worker/close.html", "Close the referral", lambda *_: {"reasons": CLOSURES})
 
 
 @router.get("/caseload/referrals/{referral_id}/close")
 def close_form(request: Request, referral_id: UUID, access: PageAccess) -> Response:
-    return _close_form(request, access, referral_id)
+    return _show(request, access, referral_id, CLOSE)
 
 
 @router.post("/caseload/referrals/{referral_id}/close")
 async def close(request: Request, referral_id: UUID, access: PageAccess) -> Response:
-    role_or_404(access, LINK_WORKER_TEAM)
-    form = await request.form()
-
-    def show(errors: dict[str, str], status_code: int) -> Response:
-        return _close_form(request, access, referral_id, form, errors, status_code)
-
+    form, show = await _posted(request, access, referral_id, CLOSE)
     reason, note = form.get("reason"), _note(form)
-    reasons = {code.value: code for code, _, _ in CLOSURES}
     errors: dict[str, str] = {}
-    if not isinstance(reason, str) or reason not in reasons:
+    if reason not in {code.value for code, _, _ in CLOSURES}:
         errors["reason"] = "Choose why you are closing the referral"
     errors |= _note_error(note)
     if errors:
-        return await run_in_threadpool(show, errors, status.HTTP_400_BAD_REQUEST)
+        return await _invalid(show, errors)
     closure = LinkWorkerClosureIn.model_validate({"reason": reason, "note": note})
     return await _perform(
         request,
@@ -484,55 +414,31 @@ async def close(request: Request, referral_id: UUID, access: PageAccess) -> Resp
 # --- passing to a colleague ----------------------------------------------------------------
 
 
-def _reassign_form(
-    request: Request,
-    access: Access,
-    referral_id: UUID,
-    form: FormData | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    def colleagues(referral: Referral) -> dict[str, Any]:
-        workers = team_workers(access.session, access.principal.organisation_id)
-        return {
-            "colleagues": [w for w in workers if w.id != referral.link_worker_id],
-            "current": next((w.name for w in workers if w.id == referral.link_worker_id), None),
-        }
+def _colleagues(
+    _: Request, access: Access, referral: Referral, __: FormData | None
+) -> dict[str, Any]:
+    workers = team_workers(access.session, access.principal.organisation_id)
+    return {
+        "colleagues": [w for w in workers if w.id != referral.link_worker_id],
+        "current": next((w.name for w in workers if w.id == referral.link_worker_id), None),
+        "me": access.principal.link_worker_id,
+    }
 
-    return _form_page(
-        request,
-        access,
-        referral_id,
-        "link_worker/reassign.html",
-        "Pass to another link worker",
-        errors,
-        status_code,
-        values=_values(form),
-        more=colleagues,
-        me=access.principal.link_worker_id,
-    )
+
+REASSIGN = StepPage("link_worker/reassign.html", "Pass to another link worker", _colleagues)
 
 
 @router.get("/caseload/referrals/{referral_id}/reassign")
 def reassign_form(request: Request, referral_id: UUID, access: PageAccess) -> Response:
-    return _reassign_form(request, access, referral_id)
+    return _show(request, access, referral_id, REASSIGN)
 
 
 @router.post("/caseload/referrals/{referral_id}/reassign")
 async def reassign(request: Request, referral_id: UUID, access: PageAccess) -> Response:
-    role_or_404(access, LINK_WORKER_TEAM)
-    form = await request.form()
-
-    def show(errors: dict[str, str], status_code: int) -> Response:
-        return _reassign_form(request, access, referral_id, form, errors, status_code)
-
+    form, show = await _posted(request, access, referral_id, REASSIGN)
     chosen = form.get("link_worker_id")
     if not isinstance(chosen, str) or not chosen.strip():
-        return await run_in_threadpool(
-            show,
-            {"link_worker_id": "Choose who to pass the referral to"},
-            status.HTTP_400_BAD_REQUEST,
-        )
+        return await _invalid(show, {"link_worker_id": "Choose who to pass the referral to"})
     reassignment = ReassignmentIn(link_worker_id=chosen.strip())
     return await _perform(
         request,
@@ -546,43 +452,20 @@ async def reassign(request: Request, referral_id: UUID, access: PageAccess) -> R
 
 # --- consent withdrawn ----------------------------------------------------------------------
 
-
-def _withdrawal_form(
-    request: Request,
-    access: Access,
-    referral_id: UUID,
-    form: FormData | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    return _form_page(
-        request,
-        access,
-        referral_id,
-        "link_worker/consent_withdrawn.html",
-        "Record that consent was withdrawn",
-        errors,
-        status_code,
-        values=_values(form),
-    )
+WITHDRAWAL = StepPage("link_worker/consent_withdrawn.html", "Record that consent was withdrawn")
 
 
 @router.get("/caseload/referrals/{referral_id}/consent-withdrawn")
 def withdrawal_form(request: Request, referral_id: UUID, access: PageAccess) -> Response:
-    return _withdrawal_form(request, access, referral_id)
+    return _show(request, access, referral_id, WITHDRAWAL)
 
 
 @router.post("/caseload/referrals/{referral_id}/consent-withdrawn")
 async def withdraw_consent(request: Request, referral_id: UUID, access: PageAccess) -> Response:
-    role_or_404(access, LINK_WORKER_TEAM)
-    form = await request.form()
-
-    def show(errors: dict[str, str], status_code: int) -> Response:
-        return _withdrawal_form(request, access, referral_id, form, errors, status_code)
-
+    form, show = await _posted(request, access, referral_id, WITHDRAWAL)
     note = _note(form)
     if errors := _note_error(note):
-        return await run_in_threadpool(show, errors, status.HTTP_400_BAD_REQUEST)
+        return await _invalid(show, errors)
     return await _perform(
         request,
         access,
