@@ -13,9 +13,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 
-from api.web.words import CLOSURE_REASON, CONTACT_METHOD, EVENT
 from core.settings import Settings
-from domain.enums import ClosureReason, ContactMethod, ProjectionAction, TaskKind
+from domain.enums import TaskKind
 from domain.tables import LinkWorkerTeam, Practice
 from tests.support.browser import block_other_sites, check_page, running_app, sign_in
 from tests.support.driver import Driver
@@ -275,12 +274,6 @@ async def test_the_team_caseload_filters_counts_and_reassigns(
         assert response is not None and response.status == 404
         await expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
     await check_page(page, "lw-foreign-referral")
-
-
-def test_every_event_closure_and_contact_method_has_words() -> None:
-    assert set(EVENT) == set(ProjectionAction)
-    assert set(CLOSURE_REASON) == set(ClosureReason)
-    assert set(CONTACT_METHOD) == set(ContactMethod)
 
 
 async def test_thirty_tasks_come_in_pages_and_a_referral_without_temporal_says_so(
