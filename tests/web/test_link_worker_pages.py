@@ -240,6 +240,11 @@ async def test_the_team_caseload_filters_counts_and_reassigns(
     # Covering for Ben: Amira takes Walter's referral.
     await page.goto("/caseload?link_worker=lw-ben")
     await page.get_by_role("link", name="Walter Featherstonehaugh").click()
+    # At 320 px, the working screen does not run off the side.
+    await page.set_viewport_size({"width": 320, "height": 640})
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 320
+    await check_page(page, "lw-referral-320px")
+    await page.set_viewport_size({"width": 1280, "height": 720})
     await page.get_by_role("link", name="Pass to another link worker").click()
     await page.get_by_role("button", name="Pass the referral on").click()
     await expect(page.locator(".nhsuk-error-summary")).to_contain_text(
