@@ -45,6 +45,14 @@ class Instrument:
     """Where the default threshold comes from, or that none is published and why this one."""
     summed: bool = False
     item_directions: dict[str, Direction] = field(default_factory=dict)
+    # What a form asks: the question over all items, each item's words and, where the
+    # scale has words, each answer's. A form shows the number where an answer has none.
+    question: str = ""
+    item_labels: dict[str, str] = field(default_factory=dict)
+    answer_labels: dict[int, str] = field(default_factory=dict)
+
+    def label_of(self, item: str) -> str:
+        return self.item_labels.get(item, item.replace("_", " ").capitalize())
 
     def direction_of(self, item: str) -> Direction:
         return self.item_directions.get(item, self.direction)
@@ -66,6 +74,23 @@ INSTRUMENTS: dict[tuple[str, str], Instrument] = {
             # individual; 3 is the cautious end of that range.
             meaningful_change=3.0,
             threshold_source="Shah N et al. (2018), Health Qual Life Outcomes 16:239",
+            question="Over the last 2 weeks, how often has the person felt like this?",
+            item_labels={
+                "item1": "I've been feeling optimistic about the future",
+                "item2": "I've been feeling useful",
+                "item3": "I've been feeling relaxed",
+                "item4": "I've been dealing with problems well",
+                "item5": "I've been thinking clearly",
+                "item6": "I've been feeling close to other people",
+                "item7": "I've been able to make up my own mind about things",
+            },
+            answer_labels={
+                1: "None of the time",
+                2: "Rarely",
+                3: "Some of the time",
+                4: "Often",
+                5: "All of the time",
+            },
         ),
         Instrument(
             code="ons4",
@@ -83,6 +108,14 @@ INSTRUMENTS: dict[tuple[str, str], Instrument] = {
             meaningful_change=1.0,
             threshold_source="None published; default: one point, the smallest step an "
             "item can show (configurable)",
+            question="On a scale of 0 to 10, where 0 is 'not at all' and 10 is 'completely':",
+            item_labels={
+                "life_satisfaction": "Overall, how satisfied are you with your life nowadays?",
+                "worthwhile": "Overall, to what extent do you feel the things you do in your "
+                "life are worthwhile?",
+                "happiness": "Overall, how happy did you feel yesterday?",
+                "anxiety": "Overall, how anxious did you feel yesterday?",
+            },
         ),
         Instrument(
             code="ucla3",
@@ -100,6 +133,13 @@ INSTRUMENTS: dict[tuple[str, str], Instrument] = {
             meaningful_change=1.0,
             threshold_source="None published; default: one point on the 3-9 total, the "
             "smallest step it can show (configurable). Scale: Hughes ME et al. (2004)",
+            question="How often does the person feel like this?",
+            item_labels={
+                "lack_companionship": "How often do you feel that you lack companionship?",
+                "left_out": "How often do you feel left out?",
+                "isolated": "How often do you feel isolated from others?",
+            },
+            answer_labels={1: "Hardly ever", 2: "Some of the time", 3: "Often"},
         ),
         Instrument(
             code="wellbeing_star",
@@ -121,6 +161,24 @@ INSTRUMENTS: dict[tuple[str, str], Instrument] = {
             # Rotherham's headline counts any upward step in an area as positive change.
             meaningful_change=1.0,
             threshold_source="Dayson & Bashir (2014), Sheffield Hallam University",
+            question="Where is the person on the journey of change in each area?",
+            item_labels={
+                "lifestyle": "Lifestyle",
+                "looking_after_yourself": "Looking after yourself",
+                "managing_symptoms": "Managing symptoms",
+                "work_volunteering_activities": "Work, volunteering and other activities",
+                "money": "Money",
+                "where_you_live": "Where you live",
+                "family_and_friends": "Family and friends",
+                "feeling_positive": "Feeling positive",
+            },
+            answer_labels={
+                1: "Stuck",
+                2: "Accepting help",
+                3: "Trying",
+                4: "Finding what works",
+                5: "Effective self-management",
+            },
         ),
         Instrument(
             code="service_use",
@@ -143,6 +201,14 @@ INSTRUMENTS: dict[tuple[str, str], Instrument] = {
             meaningful_change=1.0,
             threshold_source="None published; default: one fewer contact of some kind, the "
             "smallest step a count can show (configurable)",
+            question="How many times did the person use each service over the period your "
+            "team asks about?",
+            item_labels={
+                "gp_consultations": "GP appointments",
+                "ae_attendances": "A&E visits",
+                "outpatient_appointments": "Hospital outpatient appointments",
+                "inpatient_stays": "Hospital stays (admitted overnight or longer)",
+            },
         ),
     )
 }

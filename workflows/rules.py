@@ -4,7 +4,10 @@ Each check reads the referral's state and raises ``IllegalStep`` with a message 
 the person what to do instead. They never change state, so a rejected step writes nothing.
 """
 
+from collections.abc import Callable
 from datetime import datetime
+from enum import StrEnum
+from functools import partial
 from uuid import UUID
 
 from temporalio.exceptions import ApplicationError
@@ -14,6 +17,7 @@ from domain.enums import (
     ActorKind,
     CheckpointStatus,
     ClosureReason,
+    ContactMethod,
     ReferralStatus,
     ServiceReferralStatus,
 )
@@ -220,3 +224,85 @@ def check_closure(state: ReferralState, step: Closure) -> None:
     if permitted is not None and step.actor.kind not in permitted:
         who = " or ".join(kind.value for kind in permitted if kind != ActorKind.SYSTEM)
         raise IllegalStep(f"Only the {who} can close a referral as {step.reason.value}.")
+
+
+class LegalStep(StrEnum):
+    """A step a link worker may be offered; the pages offer only those legal now."""
+
+    CONTACT_ATTEMPT = "contact_attempt"
+    ASSESSMENT = "assessment"
+    CONNECTION = "connection"
+    FOLLOW_UP = "follow_up"
+    CLOSE_DECLINED = "close_declined"
+    CLOSE_INELIGIBLE = "close_ineligible"
+    CLOSE_NO_SUITABLE_SERVICE = "close_no_suitable_service"
+    REASSIGN = "reassign"
+    WITHDRAW_CONSENT = "withdraw_consent"
+
+
+LINK_WORKER_CLOSURES = {
+    LegalStep.CLOSE_DECLINED: ClosureReason.DECLINED,
+    LegalStep.CLOSE_INELIGIBLE: ClosureReason.INELIGIBLE,
+    LegalStep.CLOSE_NO_SUITABLE_SERVICE: ClosureReason.NO_SUITABLE_SERVICE,
+    LegalStep.WITHDRAW_CONSENT: ClosureReason.CONSENT_WITHDRAWN,
+}
+
+
+def _passes(check: Callable[[], None]) -> bool:
+    try:
+        check()
+    except IllegalStep:
+        return False
+    return True
+
+
+def open_checkpoints(state: ReferralState, actor: Actor, now: datetime) -> list[int]:
+    """The follow-up checkpoints that would take a follow-up now (``check_follow_up``)."""
+    return [
+        checkpoint.number
+        for checkpoint in state.checkpoints
+        if _passes(
+            partial(
+                check_follow_up,
+                state,
+                FollowUpRecord.model_construct(
+                    actor=actor, checkpoint=checkpoint.number, measures=[]
+                ),
+                now,
+            )
+        )
+    ]
+
+
+def legal_steps(state: ReferralState, actor: Actor, now: datetime) -> set[LegalStep]:
+    """The link worker's steps that the workflow's validators would accept now.
+
+    Each is asked of the very check its validator runs, with a probe step (built without
+    validation: the probes carry only what the check reads), so a page never offers a step
+    the workflow would refuse because of where the referral stands. What the probe cannot
+    know (the service chosen, the colleague named) the check still refuses on the day.
+    """
+    probes: dict[LegalStep, Callable[[], None]] = {
+        LegalStep.CONTACT_ATTEMPT: lambda: check_contact_attempt(
+            state,
+            ContactAttempt.model_construct(actor=actor, method=ContactMethod.PHONE, reached=False),
+        ),
+        LegalStep.ASSESSMENT: lambda: check_assessment(
+            state, Assessment.model_construct(actor=actor, need_codes=[])
+        ),
+        LegalStep.CONNECTION: lambda: check_connection(
+            state, Connection.model_construct(actor=actor, choices=[])
+        ),
+        # Any colleague but the one assigned: whether one exists is the page's to ask.
+        LegalStep.REASSIGN: lambda: check_reassignment(
+            state, Reassignment.model_construct(actor=actor, link_worker_id="")
+        ),
+    }
+    for step, reason in LINK_WORKER_CLOSURES.items():
+        probes[step] = partial(
+            check_closure, state, Closure.model_construct(actor=actor, reason=reason)
+        )
+    legal = {step for step, probe in probes.items() if _passes(probe)}
+    if open_checkpoints(state, actor, now):
+        legal.add(LegalStep.FOLLOW_UP)
+    return legal

@@ -19,7 +19,10 @@ NAVIGATION: dict[OrganisationKind, list[NavItem]] = {
         NavItem("Your referrals", "/practice/referrals"),
         NavItem("Refer someone", "/practice/refer"),
     ],
-    OrganisationKind.LINK_WORKER_TEAM: [NavItem("Your tasks", "/tasks")],
+    OrganisationKind.LINK_WORKER_TEAM: [
+        NavItem("Your tasks", "/tasks"),
+        NavItem("Team caseload", "/caseload"),
+    ],
     OrganisationKind.ORGANISATION: [NavItem("Referrals to you", "/organisation/referrals")],
     OrganisationKind.COMMISSIONER: [NavItem("Reports", "/reports")],
 }

@@ -12,6 +12,7 @@ from api.schemas import TimelineEntry
 from domain.enums import (
     ActorKind,
     ClosureReason,
+    ContactMethod,
     GpOutcomeSharing,
     OrganisationSharing,
     ProjectionAction,
@@ -178,3 +179,19 @@ def timeline_entry(entry: TimelineEntry) -> TimelineWords:
         text = action.replace("_", " ").capitalize()
     by = BY_WHOM.get(ActorKind(entry.actor_kind), "") if entry.actor_kind in set(ActorKind) else ""
     return TimelineWords(entry.at, text, by)
+
+
+EVENT = {
+    **TIMELINE,
+    ProjectionAction.CONTACT_ATTEMPTED: "Tried to contact the person",
+    ProjectionAction.CLOSED: "Referral closed",
+}
+"""What each step of a referral did, for the link worker's timeline: the practice's words, with
+the two steps the practice's timeline words from their detail."""
+
+CONTACT_METHOD = {
+    ContactMethod.PHONE: "Phone call",
+    ContactMethod.TEXT: "Text message",
+    ContactMethod.LETTER: "Letter",
+    ContactMethod.IN_PERSON: "In person",
+}

@@ -20,10 +20,13 @@ from pathlib import Path
 import uvicorn
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import BrowserContext, Page, Route
+from sqlalchemy import event
+from starlette.types import ASGIApp
 from temporalio.client import Client
 
 from api.main import create_app
 from core.settings import Settings
+from tests.support.event_loop_db import DatabaseOnEventLoop, guarded
 
 CHROMIUM = "/usr/bin/chromium"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -44,18 +47,29 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_app(settings: Settings, temporal: Client | None = None) -> Iterator[str]:
+def running_app(
+    settings: Settings,
+    temporal: Client | None = None,
+    on_event_loop: DatabaseOnEventLoop | None = None,
+) -> Iterator[str]:
     """The app, served until the block ends; yields its base URL.
 
     Without ``temporal`` there is no Temporal at all: pages that only read the database work,
     a step answers 503. The database must be migrated already (the ``database_url`` fixture
     does it), so the app's start-up (migrate, connect to Temporal) is skipped.
+
+    With ``on_event_loop``, every statement a request runs on the event loop is recorded
+    there (``tests.support.event_loop_db``): pages with ``async def`` routes assert none.
     """
     port = _free_port()
     app = create_app(settings, temporal)
+    served: ASGIApp = app
+    if on_event_loop is not None:
+        served = guarded(app)
+        event.listen(app.state.engine, "before_cursor_execute", on_event_loop.record)
     server = uvicorn.Server(
         # log_config=None: uvicorn leaves the test run's logging as it is.
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+        uvicorn.Config(served, host="127.0.0.1", port=port, lifespan="off", log_config=None)
     )
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()

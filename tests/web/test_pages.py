@@ -29,6 +29,7 @@ FIRST_PAGES = {
     "organisation": ("/organisation/referrals", "Referrals to you"),
     "commissioner": ("/reports", "Reports"),
 }
+# The header's other pages, after the first.
 
 
 def later_today() -> timedelta:
