@@ -17,8 +17,14 @@ class NavItem(NamedTuple):
 NAVIGATION: dict[OrganisationKind, list[NavItem]] = {
     OrganisationKind.PRACTICE: [NavItem("Your referrals", "/practice/referrals")],
     OrganisationKind.LINK_WORKER_TEAM: [NavItem("Your tasks", "/tasks")],
-    OrganisationKind.ORGANISATION: [NavItem("Referrals to you", "/organisation/referrals")],
-    OrganisationKind.COMMISSIONER: [NavItem("Reports", "/reports")],
+    OrganisationKind.ORGANISATION: [
+        NavItem("Referrals to you", "/organisation/referrals"),
+        NavItem("Your services", "/organisation/services"),
+    ],
+    OrganisationKind.COMMISSIONER: [
+        NavItem("Reports", "/reports"),
+        NavItem("Access log", "/reports/access-log"),
+    ],
 }
 
 
