@@ -132,19 +132,19 @@ def service_referral_page(
     service_referral_id: UUID,
     *,
     action_base: str,
-    csrf_token: str | None = None,
+    form_token: str | None = None,
     errors: dict[str, str] | None = None,
     banner: str | None = None,
     status_code: int = 200,
 ) -> Response:
     """One referral to a service as its organisation sees it, with the answers possible now.
-    A foreign one answers 404 (``Access``), as ``GET /service-referrals/{id}`` does."""
+    A foreign one answers 404 (``Access``), as ``GET /service-referrals/{id}`` does. The
+    forms post to ``action_base``, with ``form_token`` for a page reached without a cookie."""
     session = access.session
     service_referral = access.own_service_referral_or_404(service_referral_id)
     view = organisation_view(session, service_referral)
     session.commit()  # the access log entry
     service = session.get(Service, view.service_id)
-    extra = {"csrf_token": csrf_token} if csrf_token is not None else {}
     return render(
         request,
         "organisation/service_referral.html",
@@ -159,7 +159,7 @@ def service_referral_page(
         decline_reasons=DECLINE_REASONS,
         errors=errors,
         banner=banner,
-        **extra,
+        form_token=form_token,
     )
 
 
