@@ -116,6 +116,17 @@ class SmtpSettings(BaseModel):
     timeout: float = Field(default=10.0, gt=0, description="Seconds before a send gives up.")
 
 
+class ActionLinkSettings(BaseModel):
+    secret: SecretStr = Field(
+        default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
+        description="Signs the action links in organisation emails. Unset, each process makes "
+        "its own, so set one value for the relay (which writes the emails) and the web app.",
+    )
+    lifetime: timedelta = Field(
+        default=timedelta(days=14), gt=timedelta(0), description="How long an action link works."
+    )
+
+
 class NotifySettings(BaseModel):
     api_key: SecretStr = Field(
         default=SecretStr(""),
@@ -197,6 +208,11 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(
         default_factory=SmtpSettings,
         description="Email to organisations and link workers; empty host = not configured.",
+    )
+    action_links: ActionLinkSettings = Field(
+        default_factory=ActionLinkSettings,
+        description="Signed links that answer a referral from an email, e.g. "
+        "SOCIALRX_ACTION_LINKS__SECRET, SOCIALRX_ACTION_LINKS__LIFETIME=P14D.",
     )
     notify: NotifySettings = Field(
         default_factory=NotifySettings,

@@ -69,3 +69,21 @@ class AccessLog(SQLModel, table=True):
     organisation_id: str = Field(max_length=64)
     action: str = Field(max_length=120)
     referral_id: UUID | None = Field(default=None, index=True)
+
+
+class ActionLink(SQLModel, table=True):
+    """A signed link in an organisation's email that answers one service referral without
+    signing in (``domain.action_links``). Only its id is in the link, with a signature; the
+    row says until when it works and which of its uses are spent, so it can be revoked."""
+
+    __tablename__ = "action_link"
+    id: UUID = Field(primary_key=True)
+    service_referral_id: UUID = Field(index=True)
+    organisation_id: str = Field(max_length=64)
+    issued_at: datetime = _created()
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    responded_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    """When the link was used to accept or decline: that use is spent."""
+    used_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    """When nothing was left to do with it (declined, or uptake confirmed)."""
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))

@@ -33,7 +33,7 @@ def build_channels(
 ) -> dict[RecipientKind, Channel]:
     """Each recipient kind's channel. A channel without settings says NotConfigured and its
     messages stay pending; with no ``gp`` channel, messages to practices do the same."""
-    email = EmailChannel(engine, settings.smtp, settings.public_url)
+    email = EmailChannel(engine, settings.smtp, settings.public_url, settings.action_links)
     channels: dict[RecipientKind, Channel] = {
         RecipientKind.ORGANISATION: email,
         RecipientKind.LINK_WORKER: email,

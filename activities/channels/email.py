@@ -1,10 +1,12 @@
 """Email over SMTP to organisations and link workers.
 
 An email says only what happened, the service, the respond-by date and a link to the page
-where the rest is shown after signing in: never the person's name, NHS number, contact
-details or the reason for the referral, which the message's payload may hold. So the text is
-built from the message kind, the directory's service name, the respond-by date and ids alone;
-the payload's other keys are never read here.
+where the rest is shown after signing in, and, in an email that asks an organisation to
+answer, a signed action link that answers that one service referral without signing in
+(``domain.action_links``; the row is written here, once per outbox message): never the
+person's name, NHS number, contact details or the reason for the referral, which the
+message's payload may hold. So the text is built from the message kind, the directory's
+service name, the respond-by date and ids alone; the payload's other keys are never read here.
 
 SMTP has no idempotency key. The Message-ID is derived from the message's ``dedupe_key``, so a
 message sent twice after a crash arrives twice with one Message-ID, which mail clients and
@@ -15,16 +17,19 @@ import hashlib
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate
+from uuid import UUID
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from activities.channels import NotConfigured, PermanentFailure, TemporaryFailure
 from catalogue.tables import Organization, Service
-from core.settings import SmtpSettings
+from core.settings import ActionLinkSettings, SmtpSettings
+from domain.accounts import ActionLink
+from domain.action_links import link_id_for, token_for
 from domain.enums import MessageKind, RecipientKind
 from domain.tables import LinkWorker, OutboxMessage
 
@@ -97,6 +102,10 @@ def _link_worker_notice(kind: MessageKind, service: str) -> Notice | None:
     return None
 
 
+# The emails that ask an organisation to answer: they carry an action link.
+ANSWER_WANTED = frozenset({MessageKind.ORGANISATION_REFERRAL, MessageKind.ORGANISATION_REMINDER})
+
+
 def _human_date(iso: str | None) -> str:
     if not iso:
         return "the date shown on the page"
@@ -114,10 +123,17 @@ def message_id_for(dedupe_key: str, from_address: str) -> str:
 class EmailChannel:
     name = "email"
 
-    def __init__(self, engine: Engine, settings: SmtpSettings, public_url: str) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: SmtpSettings,
+        public_url: str,
+        action_links: ActionLinkSettings | None = None,
+    ) -> None:
         self._engine = engine
         self._settings = settings
         self._public_url = public_url.rstrip("/")
+        self._action_links = action_links or ActionLinkSettings()
 
     def send(self, message: OutboxMessage) -> None:
         if not self._settings.host:
@@ -128,14 +144,15 @@ class EmailChannel:
         """The email for one outbox message, from its kind, ids and the directory only."""
         service_id = message.payload.get("service_id")
         address, service = self._address_and_service(message, service_id)
+        action_link: tuple[str, str] | None = None
         if message.recipient_kind == RecipientKind.ORGANISATION:
             notice = _organisation_notice(
                 message.kind, service, _human_date(message.payload.get("respond_by"))
             )
-            link = (
-                f"{self._public_url}/organisation/service-referrals/"
-                f"{message.payload.get('service_referral_id')}"
-            )
+            service_referral_id = message.payload.get("service_referral_id")
+            link = f"{self._public_url}/organisation/service-referrals/{service_referral_id}"
+            if message.kind in ANSWER_WANTED and isinstance(service_referral_id, str):
+                action_link = self._action_link(message, UUID(service_referral_id))
         else:
             notice = _link_worker_notice(message.kind, service)
             link = f"{self._public_url}/referrals/{message.referral_id}"
@@ -153,6 +170,14 @@ class EmailChannel:
             "\n\n".join(
                 [
                     *notice.lines,
+                    *(
+                        [
+                            "Answer without signing in, with this link for this referral "
+                            f"only (it works until {action_link[1]}): {action_link[0]}"
+                        ]
+                        if action_link
+                        else []
+                    ),
                     f"See the details after signing in: {link}",
                     "This email holds no personal details on purpose; please do not reply "
                     "with any.",
@@ -161,6 +186,31 @@ class EmailChannel:
             + "\n"
         )
         return email
+
+    def _action_link(self, message: OutboxMessage, service_referral_id: UUID) -> tuple[str, str]:
+        """The signed link of this message (issued on its first attempt) and until when it
+        works."""
+        link_id = link_id_for(message.dedupe_key)
+        with Session(self._engine) as session:
+            link = session.get(ActionLink, link_id)
+            if link is None:
+                now = datetime.now(UTC)
+                link = ActionLink(
+                    id=link_id,
+                    service_referral_id=service_referral_id,
+                    organisation_id=message.recipient_id,
+                    issued_at=now,
+                    expires_at=now + self._action_links.lifetime,
+                )
+                session.add(link)
+                session.commit()
+            expires = link.expires_at
+        url = f"{self._public_url}/act/{token_for(self._secret, link_id)}"
+        return url, f"{expires.day} {expires:%B %Y}"
+
+    @property
+    def _secret(self) -> str:
+        return self._action_links.secret.get_secret_value()
 
     def _address_and_service(self, message: OutboxMessage, service_id: object) -> tuple[str, str]:
         with Session(self._engine) as session:

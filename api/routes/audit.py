@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
 from api.access import COMMISSIONER, AccessDep
 from api.errors import SIGNED_IN, problem
@@ -48,6 +48,20 @@ def query_access_log(
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> AccessLogPage:
     access.require(COMMISSIONER, to="read the access log")
+    return access_log_page(access.session, referral_id, subject, since, page, per_page)
+
+
+def access_log_page(
+    session: Session,
+    referral_id: UUID | None,
+    subject: str | None,
+    since: datetime | None,
+    page: int,
+    per_page: int,
+    before: datetime | None = None,
+) -> AccessLogPage:
+    """The access log's entries that match, newest first, one page of them: the query of
+    ``GET /audit`` and of the access-log page. ``before`` bounds a period's end."""
     query = select(AccessLog)
     if referral_id is not None:
         query = query.where(AccessLog.referral_id == referral_id)
@@ -57,7 +71,8 @@ def query_access_log(
         # Stored in UTC; a time without a zone is taken as UTC too.
         moment = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
         query = query.where(col(AccessLog.at) >= moment)
-    session = access.session
+    if before is not None:
+        query = query.where(col(AccessLog.at) < before)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
         query.order_by(col(AccessLog.at).desc(), col(AccessLog.id).desc())

@@ -23,8 +23,14 @@ NAVIGATION: dict[OrganisationKind, list[NavItem]] = {
         NavItem("Your tasks", "/tasks"),
         NavItem("Team caseload", "/caseload"),
     ],
-    OrganisationKind.ORGANISATION: [NavItem("Referrals to you", "/organisation/referrals")],
-    OrganisationKind.COMMISSIONER: [NavItem("Reports", "/reports")],
+    OrganisationKind.ORGANISATION: [
+        NavItem("Referrals to you", "/organisation/referrals"),
+        NavItem("Your services", "/organisation/services"),
+    ],
+    OrganisationKind.COMMISSIONER: [
+        NavItem("Reports", "/reports"),
+        NavItem("Access log", "/reports/access-log"),
+    ],
 }
 
 
