@@ -197,6 +197,8 @@ def _write(session: Session, referral_id: UUID, submission: ReferralSubmission) 
             referral_id=referral_id,
             share_with_organisations=submission.share_with_organisations,
             outcome_to_gp=submission.outcome_to_gp,
+            preferred_contact=submission.preferred_contact,
+            contact_consent=submission.contact_consent,
         )
     )
     session.flush()

@@ -74,6 +74,21 @@ class ContactMethod(StrEnum):
     IN_PERSON = "in_person"
 
 
+class PreferredContact(StrEnum):
+    """How the person referred wants the service to reach them, as recorded at intake.
+
+    Only ``text`` and ``email`` are ever sent automatically (GOV.UK Notify); ``letter`` is
+    recorded but letters are not sent yet; ``phone`` means the link worker phones; ``none``
+    means the person asked not to be contacted by the service's messages.
+    """
+
+    TEXT = "text"
+    EMAIL = "email"
+    LETTER = "letter"
+    PHONE = "phone"
+    NONE = "none"
+
+
 class ServiceReferralStatus(StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"

@@ -28,6 +28,7 @@ from domain.enums import (
     MessageKind,
     OrganisationSharing,
     OutboxStatus,
+    PreferredContact,
     RecipientKind,
     ReferralStatus,
     ServiceReferralStatus,
@@ -108,6 +109,10 @@ class Referral(SQLModel, table=True):
     )
     updated_at: datetime | None = _moment()
     closed_at: datetime | None = _moment()
+    fhir_elements: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    """A FHIR referral's elements kept as sent, to be read back unchanged (``category``,
+    ``priority``, ``meta.profile``, ``authoredOn``); null for a JSON referral. When the
+    server received it is ``created_at``."""
 
 
 class Person(SQLModel, table=True):
@@ -136,6 +141,9 @@ class Consent(SQLModel, table=True):
     referral_id: UUID = Field(foreign_key="referral.id", primary_key=True)
     share_with_organisations: OrganisationSharing = Field(sa_type=ENUM)
     outcome_to_gp: GpOutcomeSharing = Field(sa_type=ENUM)
+    preferred_contact: PreferredContact = Field(default=PreferredContact.PHONE, sa_type=ENUM)
+    contact_consent: bool = False
+    """The person agreed to be sent messages (texts or emails) about the referral."""
     recorded_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
     )

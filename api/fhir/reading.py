@@ -20,9 +20,29 @@ from pydantic import ValidationError
 from api.fhir import systems
 from api.fhir.errors import FIELD_PATHS, FhirError
 from api.schemas import ReferralSubmission
-from domain.enums import GpOutcomeSharing, OrganisationSharing
+from domain.enums import GpOutcomeSharing, OrganisationSharing, PreferredContact
 
 Resource = Any  # a fhir.resources model: they share no useful base type for mypy
+
+# UK Core PreferredContactMethod codes as our preferred contact. Visit and sign language are
+# arranged by the link worker by phone; "no telephone contact" leaves writing, so a letter.
+UK_CORE_CONTACT_METHODS = {
+    "1": PreferredContact.LETTER,
+    "2": PreferredContact.PHONE,
+    "3": PreferredContact.PHONE,
+    "4": PreferredContact.EMAIL,
+    "5": PreferredContact.PHONE,
+    "6": PreferredContact.PHONE,
+    "7": PreferredContact.PHONE,
+    "8": PreferredContact.LETTER,
+    "9": PreferredContact.TEXT,
+}
+# Without that extension, the best-ranked ContactPoint says how to reach the person.
+TELECOM_CONTACT_METHODS = {
+    "sms": PreferredContact.TEXT,
+    "email": PreferredContact.EMAIL,
+    "phone": PreferredContact.PHONE,
+}
 
 
 def submission_from(body: object) -> ReferralSubmission:
@@ -144,7 +164,16 @@ def _patient_fields(patient: Patient) -> dict[str, Any]:
     nhs_numbers = [i.value for i in patient.identifier or [] if i.system == systems.NHS_NUMBER]
     name = patient.name[0] if patient.name else None
     address = patient.address[0] if patient.address else None
-    telecom = {t.system: t.value for t in reversed(patient.telecom or []) if t.value}
+    # Best rank first (1 is the most preferred; no rank comes after any rank), else as sent.
+    telecom = sorted(
+        (t for t in patient.telecom or [] if t.value and t.system in TELECOM_CONTACT_METHODS),
+        key=lambda t: t.rank if t.rank is not None else float("inf"),
+    )
+    phones = [t.value for t in telecom if t.system in ("phone", "sms")]
+    emails = [t.value for t in telecom if t.system == "email"]
+    preferred = _uk_core_contact_method(patient) or (
+        TELECOM_CONTACT_METHODS[str(telecom[0].system)] if telecom else None
+    )
     return {
         "nhs_number": nhs_numbers[0] if nhs_numbers else None,
         "given_name": " ".join(g for g in name.given or [] if g) if name else None,
@@ -154,9 +183,27 @@ def _patient_fields(patient: Patient) -> dict[str, Any]:
         "address": ", ".join(line for line in address.line if line)
         if address and address.line
         else None,
-        "phone": telecom.get("phone"),
-        "email": telecom.get("email"),
+        "phone": phones[0] if phones else None,
+        "email": emails[0] if emails else None,
+        **({"preferred_contact": preferred} if preferred is not None else {}),
     }
+
+
+def _uk_core_contact_method(patient: Patient) -> PreferredContact | None:
+    """The method in UK Core's ContactPreference extension, if given with a known code."""
+    for extension in patient.extension or []:
+        if extension.url != systems.UK_CORE_CONTACT_PREFERENCE:
+            continue
+        for part in extension.extension or []:
+            concept = part.valueCodeableConcept
+            if part.url != "PreferredContactMethod" or concept is None:
+                continue
+            for coding in concept.coding or []:
+                if coding.system == systems.UK_CORE_PREFERRED_CONTACT_METHOD:
+                    method = UK_CORE_CONTACT_METHODS.get(str(coding.code))
+                    if method is not None:
+                        return method
+    return None
 
 
 def _consent_fields(consent: Consent) -> dict[str, Any]:
@@ -176,6 +223,7 @@ def _consent_fields(consent: Consent) -> dict[str, Any]:
         "outcome_to_gp": GpOutcomeSharing.DETAILS
         if systems.OUTCOME_DETAILS in permitted
         else GpOutcomeSharing.CODES_ONLY,
+        "contact_consent": systems.MESSAGES_TO_PERSON in permitted,
     }
 
 

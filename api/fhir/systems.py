@@ -15,6 +15,16 @@ BUSINESS_STATUS = f"{_SOCIALRX}/CodeSystem/referral-business-status"
 CONSENT_SCOPE = f"{_SOCIALRX}/CodeSystem/consent-scope"
 SHARE_REASON = "share-reason-with-organisations"
 OUTCOME_DETAILS = "outcome-details-to-gp"
+MESSAGES_TO_PERSON = "messages-to-person"
+"""Consent scope: the person agreed to be sent texts or emails about the referral."""
+
+# UK Core's contact preference extension on Patient, and its PreferredContactMethod codes.
+UK_CORE_CONTACT_PREFERENCE = (
+    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ContactPreference"
+)
+UK_CORE_PREFERRED_CONTACT_METHOD = (
+    "https://fhir.hl7.org.uk/CodeSystem/UKCore-PreferredContactMethod"
+)
 
 SDOHCC_TEMPORARY_CODES = (
     "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
