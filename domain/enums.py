@@ -113,7 +113,7 @@ class MessageKind(StrEnum):
     ORGANISATION_REMINDER = "organisation_reminder"
     ORGANISATION_AUTO_DECLINED = "organisation_auto_declined"
     ORGANISATION_WITHDRAWN = "organisation_withdrawn"
-    # Not emitted by the workflow yet; the channels already know what to say for each.
+    # Since the workflow patch link-worker-and-person-messages; a person's only as agreed.
     LINK_WORKER_ASSIGNED = "link_worker_assigned"
     LINK_WORKER_ESCALATION = "link_worker_escalation"
     LINK_WORKER_ORGANISATION_DECLINED = "link_worker_organisation_declined"

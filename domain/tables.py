@@ -75,6 +75,11 @@ class LinkWorkerTeam(SQLModel, table=True):
     __tablename__ = "link_worker_team"
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
+    phone: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The number the team calls from, told to the person in their first text.",
+    )
 
 
 class Practice(SQLModel, table=True):

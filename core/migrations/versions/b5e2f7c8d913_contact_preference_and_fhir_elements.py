@@ -1,5 +1,5 @@
 """How the person wants to be contacted and whether they agreed to messages; a FHIR
-referral's elements kept as sent.
+referral's elements kept as sent; the number a link worker team calls from.
 
 Revision ID: b5e2f7c8d913
 Revises: a7d3c91e4b20
@@ -30,9 +30,13 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("referral") as batch:
         batch.add_column(sa.Column("fhir_elements", sa.JSON(), nullable=True))
+    with op.batch_alter_table("link_worker_team") as batch:
+        batch.add_column(sa.Column("phone", sa.String(length=40), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("link_worker_team") as batch:
+        batch.drop_column("phone")
     with op.batch_alter_table("referral") as batch:
         batch.drop_column("fhir_elements")
     with op.batch_alter_table("consent") as batch:
