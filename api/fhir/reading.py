@@ -3,10 +3,12 @@
 Accepted: a ServiceRequest with a contained Patient (and Consent), or a transaction Bundle
 with ServiceRequest, Patient and Consent entries. The requester is the practice's ODS code;
 the needs are codings of our taxonomy in ``reasonCode``; the GP's words are the text of the
-reasons (and any notes).
+reasons (and any notes). What is not a referral we can act on (a status other than active,
+an intent other than an order, a code that is not a social prescribing referral) is refused,
+never rewritten.
 """
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import status
 from fhir.resources.R4B.bundle import Bundle
@@ -20,6 +22,7 @@ from pydantic import ValidationError
 from api.fhir import systems
 from api.fhir.errors import FIELD_PATHS, FhirError
 from api.schemas import ReferralSubmission
+from domain.codes import SOCIAL_PRESCRIBING_REFERRAL_CODES
 from domain.enums import GpOutcomeSharing, OrganisationSharing, PreferredContact
 
 Resource = Any  # a fhir.resources model: they share no useful base type for mypy
@@ -45,13 +48,37 @@ TELECOM_CONTACT_METHODS = {
 }
 
 
+# ServiceRequest.intent codes a referral may have: the GP's order. A proposal, plan or
+# directive asks for nothing yet; reflex, filler and instance orders are made by whoever
+# fulfils an order, and an option is not a request at all.
+REFERRAL_INTENTS = ("order", "original-order")
+REQUEST_PRIORITIES = ("routine", "urgent", "asap", "stat")
+# The ServiceRequest's elements a read-back returns as sent.
+KEPT_AS_SENT = ("category", "priority", "authoredOn")
+
+
+class FhirReferral(NamedTuple):
+    submission: ReferralSubmission
+    elements: dict[str, Any]
+    """The ServiceRequest's ``category``, ``priority``, ``authoredOn`` and ``meta.profile``
+    (as ``profile``), as sent; absent ones are left out."""
+    transaction_entries: list[str] | None
+    """For a transaction Bundle, each entry's resource type in order; None otherwise."""
+
+
 def submission_from(body: object) -> ReferralSubmission:
+    return referral_from(body).submission
+
+
+def referral_from(body: object) -> FhirReferral:
     if not isinstance(body, dict):
         raise _invalid("the body must be a FHIR resource (a JSON object)", None)
     kind = body.get("resourceType")
+    entry_types: list[str] | None = None
     if kind == "ServiceRequest":
         request = _parse(ServiceRequest, body)
         found = _Found(contained=request.contained or [], entries={})
+        sent = body
     elif kind == "Bundle":
         bundle = _parse(Bundle, body)
         if bundle.type != "transaction":
@@ -62,9 +89,54 @@ def submission_from(body: object) -> ReferralSubmission:
             raise _invalid("the Bundle must hold exactly one ServiceRequest", "Bundle.entry")
         request = requests[0]
         found = _Found(contained=request.contained or [], entries=entries)
+        raw_entries = [e.get("resource") or {} for e in body.get("entry") or []]
+        sent = next(r for r in raw_entries if r.get("resourceType") == "ServiceRequest")
+        entry_types = [str(r.get("resourceType")) for r in raw_entries]
     else:
         raise _invalid("resourceType must be ServiceRequest or Bundle", "resourceType")
-    return _submission(request, found)
+    _refuse_unless_a_referral(request)
+    elements = {key: sent[key] for key in KEPT_AS_SENT if key in sent}
+    # Kept and returned as written, so written as FHIR JSON says: the model would have
+    # taken a number for a dateTime (as seconds since 1970).
+    if not isinstance(elements.get("authoredOn", ""), str):
+        raise FhirError.one(
+            status.HTTP_400_BAD_REQUEST,
+            "ServiceRequest.authoredOn: must be a dateTime string such as 2026-03-14T09:30:00Z",
+            "ServiceRequest.authoredOn",
+        )
+    profiles = (sent.get("meta") or {}).get("profile")
+    if profiles:
+        elements["profile"] = profiles
+    return FhirReferral(_submission(request, found), elements, entry_types)
+
+
+def _refuse_unless_a_referral(request: ServiceRequest) -> None:
+    """Refuse what is not a live order for social prescribing, rather than act on it."""
+    if request.status != "active":
+        raise _invalid(
+            f"status must be active to refer; {request.status} is not a request to act on",
+            "ServiceRequest.status",
+        )
+    if request.intent not in REFERRAL_INTENTS:
+        raise _invalid(
+            f"intent must be one of {', '.join(REFERRAL_INTENTS)} to refer, not {request.intent}",
+            "ServiceRequest.intent",
+        )
+    # Bound to FHIR's request-priority codes (required), which the model does not check.
+    if request.priority is not None and request.priority not in REQUEST_PRIORITIES:
+        raise _invalid(
+            f"priority must be one of {', '.join(REQUEST_PRIORITIES)}", "ServiceRequest.priority"
+        )
+    codings = request.code.coding or [] if request.code is not None else []
+    if not any(
+        c.system == systems.SNOMED and c.code in SOCIAL_PRESCRIBING_REFERRAL_CODES for c in codings
+    ):
+        raise _invalid(
+            "code must be a social prescribing referral: SNOMED CT "
+            + ", ".join(sorted(SOCIAL_PRESCRIBING_REFERRAL_CODES))
+            + " (Referral to social prescribing service)",
+            "ServiceRequest.code",
+        )
 
 
 class _Found:
@@ -230,16 +302,34 @@ def _consent_fields(consent: Consent) -> dict[str, Any]:
 def _parse(model: Any, body: dict[str, Any]) -> Any:
     try:
         return model.model_validate(body)
-    except (ValidationError, ValueError, TypeError, LookupError) as error:
-        issues: list[tuple[str, str | None]] = (
-            [
-                (f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}", None)
-                for e in error.errors()[:20]
-            ]
-            if isinstance(error, ValidationError)
-            else [(str(error), None)]
-        )
+    except ValidationError as error:
+        issues: list[tuple[str, str | None]] = []
+        for problem in error.errors()[:20]:
+            path = element_path(body, problem["loc"])
+            issues.append((f"{path}: {problem['msg']}", path))
         raise FhirError(status.HTTP_400_BAD_REQUEST, issues) from None
+    except (ValueError, TypeError, LookupError) as error:
+        raise FhirError(status.HTTP_400_BAD_REQUEST, [(str(error), None)]) from None
+
+
+def element_path(body: dict[str, Any], loc: tuple[int | str, ...]) -> str:
+    """The FHIRPath of the element a validation error is about, named from the resource it is
+    in: ``("entry", 0, "resource", "authoredOn")`` of a Bundle whose first entry is a
+    ServiceRequest is ``ServiceRequest.authoredOn``; list indexes are kept, ``name[0].given``."""
+    path = str(body.get("resourceType") or "Resource")
+    node: Any = body
+    for step in loc:
+        node = _child(node, step)
+        path += f"[{step}]" if isinstance(step, int) else f".{step}"
+        if isinstance(node, dict) and isinstance(node.get("resourceType"), str):
+            path = node["resourceType"]  # a contained or entry resource
+    return path
+
+
+def _child(node: Any, step: int | str) -> Any:
+    if isinstance(step, int):
+        return node[step] if isinstance(node, list) and step < len(node) else None
+    return node.get(step) if isinstance(node, dict) else None
 
 
 def _invalid(diagnostics: str, expression: str | None) -> FhirError:
