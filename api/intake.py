@@ -45,7 +45,9 @@ async def submit(
     session: Session,
     settings: Settings,
     temporal: Client,
+    fhir_elements: dict[str, Any] | None = None,
 ) -> Submitted:
+    """``fhir_elements``: a FHIR referral's elements to read back as sent."""
     principal = access.principal
     await run_in_threadpool(_check, submission, access, session)
     referral_id = uuid4()
@@ -76,7 +78,7 @@ async def submit(
             raise TimeoutError("the workflow started too long ago to be sure it still waits")
         # In a worker thread: on SQLite the commit may wait for the worker's projections,
         # and waiting on the event loop would hold up every other request meanwhile.
-        await run_in_threadpool(_save, session, referral_id, submission)
+        await run_in_threadpool(_save, session, referral_id, submission, fhir_elements)
     except IntegrityError as error:
         # Another referral for this person was committed since the check above.
         await run_in_threadpool(session.rollback)
@@ -161,15 +163,28 @@ def _open_referral_of(
     )
 
 
-def _save(session: Session, referral_id: UUID, submission: ReferralSubmission) -> None:
-    _write(session, referral_id, submission)
+def _save(
+    session: Session,
+    referral_id: UUID,
+    submission: ReferralSubmission,
+    fhir_elements: dict[str, Any] | None,
+) -> None:
+    _write(session, referral_id, submission, fhir_elements)
     session.commit()
 
 
-def _write(session: Session, referral_id: UUID, submission: ReferralSubmission) -> None:
+def _write(
+    session: Session,
+    referral_id: UUID,
+    submission: ReferralSubmission,
+    fhir_elements: dict[str, Any] | None = None,
+) -> None:
     session.add(
         Referral(
-            id=referral_id, practice_ods=submission.practice_ods, need_codes=submission.need_codes
+            id=referral_id,
+            practice_ods=submission.practice_ods,
+            need_codes=submission.need_codes,
+            fhir_elements=fhir_elements,
         )
     )
     session.flush()
@@ -185,6 +200,8 @@ def _write(session: Session, referral_id: UUID, submission: ReferralSubmission) 
             referral_id=referral_id,
             share_with_organisations=submission.share_with_organisations,
             outcome_to_gp=submission.outcome_to_gp,
+            preferred_contact=submission.preferred_contact,
+            contact_consent=submission.contact_consent,
         )
     )
     session.flush()

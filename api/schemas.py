@@ -6,7 +6,7 @@ from typing import Literal
 from uuid import UUID
 
 from nhs_number import is_valid as is_valid_nhs_number
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
 from activities.outcome import OutcomeDetail
 from catalogue.taxonomy import is_social_prescribing_need
@@ -16,6 +16,7 @@ from domain.enums import (
     ContactMethod,
     GpOutcomeSharing,
     OrganisationSharing,
+    PreferredContact,
     ReferralStatus,
     ServiceReferralStatus,
     TaskKind,
@@ -33,6 +34,13 @@ from domain.messages import (
 # The UK postcode shape (outward code, optional space, inward code), without the rarities
 # of BFPO and overseas territories.
 POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+
+# What each way of contact needs: the submission's field and how to say it.
+CONTACT_DETAIL_NEEDED = {
+    PreferredContact.TEXT: ("phone", "a mobile phone number"),
+    PreferredContact.EMAIL: ("email", "an email address"),
+    PreferredContact.LETTER: ("address", "a postal address"),
+}
 
 
 class ReferralSubmission(BaseModel):
@@ -62,6 +70,18 @@ class ReferralSubmission(BaseModel):
     outcome_to_gp: GpOutcomeSharing = Field(
         description="What the person agreed may come back to the GP at the end: the codes "
         "only, or also the services taken up and the outcome measures."
+    )
+    preferred_contact: PreferredContact = Field(
+        default=PreferredContact.PHONE,
+        description="How the person wants the service to reach them: text and email need "
+        "a phone number and an email address, a letter needs an address; phone (the "
+        "default) means the link worker phones; none, no messages at all.",
+    )
+    contact_consent: bool = Field(
+        default=False,
+        description="The person agreed that the service may send them messages about the "
+        "referral (a text or email, as preferred_contact says). False unless asked: no "
+        "message goes to someone who was not asked.",
     )
 
     @field_validator("nhs_number")
@@ -97,6 +117,17 @@ class ReferralSubmission(BaseModel):
                 "prescribing taxonomy, such as sp-social-groups"
             )
         return list(dict.fromkeys(codes))
+
+    @field_validator("preferred_contact")
+    @classmethod
+    def _reachable_as_preferred(
+        cls, value: PreferredContact, info: ValidationInfo
+    ) -> PreferredContact:
+        needed = CONTACT_DETAIL_NEEDED.get(value)
+        # A detail that failed its own validation is absent here and already reported.
+        if needed is not None and not info.data.get(needed[0]) and needed[0] in info.data:
+            raise ValueError(f"{value} needs {needed[1]}; give {needed[0]} or choose another way")
+        return value
 
     @field_validator("consent_given")
     @classmethod

@@ -8,6 +8,11 @@ SOCIAL_PRESCRIBING_DECLINED = "871711000000103"
 # so it is only used where the person never took the referral up or down.
 SOCIAL_PRESCRIBING_OFFERED = "871691000000100"
 
+# The request codes a referral may come with: SNOMED CT concepts that ARE a referral to social
+# prescribing. Only one exists in the UK edition today; the other social prescribing concepts
+# (offered, declined) record what happened to a referral and are refused as a request.
+SOCIAL_PRESCRIBING_REFERRAL_CODES = frozenset({REFERRAL_TO_SOCIAL_PRESCRIBING})
+
 SNOMED_DISPLAY = {
     REFERRAL_TO_SOCIAL_PRESCRIBING: "Referral to social prescribing service (procedure)",
     SOCIAL_PRESCRIBING_DECLINED: "Social prescribing declined (situation)",

@@ -74,6 +74,21 @@ class ContactMethod(StrEnum):
     IN_PERSON = "in_person"
 
 
+class PreferredContact(StrEnum):
+    """How the person referred wants the service to reach them, as recorded at intake.
+
+    Only ``text`` and ``email`` are ever sent automatically (GOV.UK Notify); ``letter`` is
+    recorded but letters are not sent yet; ``phone`` means the link worker phones; ``none``
+    means the person asked not to be contacted by the service's messages.
+    """
+
+    TEXT = "text"
+    EMAIL = "email"
+    LETTER = "letter"
+    PHONE = "phone"
+    NONE = "none"
+
+
 class ServiceReferralStatus(StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
@@ -98,7 +113,7 @@ class MessageKind(StrEnum):
     ORGANISATION_REMINDER = "organisation_reminder"
     ORGANISATION_AUTO_DECLINED = "organisation_auto_declined"
     ORGANISATION_WITHDRAWN = "organisation_withdrawn"
-    # Not emitted by the workflow yet; the channels already know what to say for each.
+    # Since the workflow patch link-worker-and-person-messages; a person's only as agreed.
     LINK_WORKER_ASSIGNED = "link_worker_assigned"
     LINK_WORKER_ESCALATION = "link_worker_escalation"
     LINK_WORKER_ORGANISATION_DECLINED = "link_worker_organisation_declined"

@@ -28,6 +28,7 @@ from domain.enums import (
     MessageKind,
     OrganisationSharing,
     OutboxStatus,
+    PreferredContact,
     RecipientKind,
     ReferralStatus,
     ServiceReferralStatus,
@@ -75,6 +76,11 @@ class LinkWorkerTeam(SQLModel, table=True):
     __tablename__ = "link_worker_team"
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
+    phone: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The number the team calls from, told to the person in their first text.",
+    )
 
 
 class Practice(SQLModel, table=True):
@@ -109,6 +115,10 @@ class Referral(SQLModel, table=True):
     )
     updated_at: datetime | None = moment_column()
     closed_at: datetime | None = moment_column()
+    fhir_elements: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    """A FHIR referral's elements kept as sent, to be read back unchanged (``category``,
+    ``priority``, ``meta.profile``, ``authoredOn``); null for a JSON referral. When the
+    server received it is ``created_at``."""
 
 
 PERSONAL_FIELDS = (
@@ -152,6 +162,9 @@ class Consent(SQLModel, table=True):
     referral_id: UUID = Field(foreign_key="referral.id", primary_key=True)
     share_with_organisations: OrganisationSharing = Field(sa_type=ENUM)
     outcome_to_gp: GpOutcomeSharing = Field(sa_type=ENUM)
+    preferred_contact: PreferredContact = Field(default=PreferredContact.PHONE, sa_type=ENUM)
+    contact_consent: bool = False
+    """The person agreed to be sent messages (texts or emails) about the referral."""
     recorded_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
     )

@@ -10,7 +10,11 @@ from domain.tables import LinkWorker, LinkWorkerTeam, Practice
 TEAM_ID = "millbrook-pcn"
 
 DEMO_PEOPLE: list[SQLModel] = [
-    LinkWorkerTeam(id=TEAM_ID, name="Millbrook Primary Care Network social prescribing team"),
+    LinkWorkerTeam(
+        id=TEAM_ID,
+        name="Millbrook Primary Care Network social prescribing team",
+        phone="0808 157 0192",  # Ofcom's range for drama: reaches no one
+    ),
     Practice(ods_code="A81001", name="Millbrook Medical Centre", team_id=TEAM_ID),
     Practice(ods_code="A81002", name="Riverside Surgery", team_id=TEAM_ID),
     Practice(ods_code="A81003", name="Castle Hill Health Centre", team_id=TEAM_ID),

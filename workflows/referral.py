@@ -84,6 +84,7 @@ FIRST_CONTACT_TASKS = (
 # without it.
 SUGGEST_SERVICES = "suggest-services"
 CONTACT_ATTEMPT_SPAN = "contact-attempt-span"
+LINK_WORKER_AND_PERSON_MESSAGES = "link-worker-and-person-messages"
 
 
 @workflow.defn(name=REFERRAL_WORKFLOW)
@@ -148,6 +149,10 @@ class ReferralWorkflow:
             ProjectionAction.ASSIGNED,
             SYSTEM,
             open_tasks=[self._for_link_worker(TaskKind.FIRST_CONTACT, due)],
+            messages=self._new_messages(
+                self._to_link_worker(MessageKind.LINK_WORKER_ASSIGNED),
+                self._to_person(MessageKind.PERSON_LINK_WORKER_WILL_CONTACT),
+            ),
         )
 
     async def _watch_first_contact(self, due: datetime) -> None:
@@ -176,6 +181,13 @@ class ReferralWorkflow:
                     due_at=workflow.now(),
                 )
             ],
+            messages=self._new_messages(
+                MessageSpec(
+                    kind=MessageKind.LINK_WORKER_ESCALATION,
+                    recipient_kind=RecipientKind.LINK_WORKER,
+                    recipient_id=lead,
+                )
+            ),
         )
 
     async def _until_contact_resolved(self) -> None:
@@ -257,7 +269,12 @@ class ReferralWorkflow:
             close_tasks=self._organisation_response_tasks(subject, TaskStatus.CANCELLED),
             open_tasks=[self._for_link_worker(TaskKind.CHOOSE_SERVICE, subject=subject)],
             messages=[
-                self._to_organisation(MessageKind.ORGANISATION_AUTO_DECLINED, service_referral)
+                self._to_organisation(MessageKind.ORGANISATION_AUTO_DECLINED, service_referral),
+                *self._new_messages(
+                    self._to_link_worker(
+                        MessageKind.LINK_WORKER_ORGANISATION_DECLINED, subject=subject
+                    )
+                ),
             ],
             service_referral_id=service_referral.id,
         )
@@ -275,6 +292,9 @@ class ReferralWorkflow:
                 open_tasks=[
                     self._for_link_worker(TaskKind.FOLLOW_UP, checkpoint.closes_at, subject)
                 ],
+                messages=self._new_messages(
+                    self._to_link_worker(MessageKind.LINK_WORKER_CHECKPOINT_OPEN, subject=subject)
+                ),
                 checkpoint=checkpoint.number,
             )
 
@@ -340,7 +360,10 @@ class ReferralWorkflow:
         previous = self._state.link_worker_id
         self._state.link_worker_id = step.link_worker_id
         await self._project(
-            ProjectionAction.REASSIGNED, step.actor, previous_link_worker_id=previous
+            ProjectionAction.REASSIGNED,
+            step.actor,
+            previous_link_worker_id=previous,
+            messages=self._new_messages(self._to_link_worker(MessageKind.LINK_WORKER_ASSIGNED)),
         )
         return self._state
 
@@ -458,6 +481,11 @@ class ReferralWorkflow:
             service_referrals=[service_referral],
             close_tasks=self._organisation_response_tasks(subject, TaskStatus.DONE),
             open_tasks=[follow_on],
+            messages=[]
+            if step.accepted
+            else self._new_messages(
+                self._to_link_worker(MessageKind.LINK_WORKER_ORGANISATION_DECLINED, subject=subject)
+            ),
             service_referral_id=service_referral.id,
             reason_code=step.reason_code,
         )
@@ -472,10 +500,12 @@ class ReferralWorkflow:
         service_referral = self._service_referral(step.service_referral_id)
         subject = str(service_referral.id)
         opened: list[TaskSpec] = []
+        check_in: list[MessageSpec] = []
         if step.started:
             service_referral.status = ServiceReferralStatus.STARTED
             if self._state.first_uptake_at is None:
                 self._schedule_checkpoints(workflow.now())
+                check_in = self._new_messages(self._to_person(MessageKind.PERSON_UPTAKE_CHECK_IN))
         else:
             service_referral.status = ServiceReferralStatus.DID_NOT_ATTEND
             opened.append(self._for_link_worker(TaskKind.CHOOSE_SERVICE, subject=subject))
@@ -485,6 +515,7 @@ class ReferralWorkflow:
             service_referrals=[service_referral],
             close_tasks=[TaskClosure(kind=TaskKind.CONFIRM_UPTAKE, subject_id=subject)],
             open_tasks=opened,
+            messages=check_in,
             service_referral_id=service_referral.id,
         )
         return self._state
@@ -676,6 +707,29 @@ class ReferralWorkflow:
             TaskClosure(kind=kind, subject_id=subject, status=status)
             for kind in (TaskKind.RESPOND_TO_REFERRAL, TaskKind.RESPONSE_REMINDER)
         ]
+
+    @staticmethod
+    def _new_messages(*specs: MessageSpec) -> list[MessageSpec]:
+        """Messages to link workers and the person, sent since LINK_WORKER_AND_PERSON_MESSAGES:
+        a history recorded before replays without them. Whether the person is sent theirs is
+        decided when queued, from what they agreed (activities/outbox.py)."""
+        return list(specs) if workflow.patched(LINK_WORKER_AND_PERSON_MESSAGES) else []
+
+    def _to_link_worker(self, kind: MessageKind, subject: str | None = None) -> MessageSpec:
+        return MessageSpec(
+            kind=kind,
+            recipient_kind=RecipientKind.LINK_WORKER,
+            recipient_id=self._state.link_worker_id or "",
+            subject_id=subject,
+        )
+
+    def _to_person(self, kind: MessageKind) -> MessageSpec:
+        # The referral's id stands for the person: their details stay in the database.
+        return MessageSpec(
+            kind=kind,
+            recipient_kind=RecipientKind.PERSON,
+            recipient_id=str(self._referral.referral_id),
+        )
 
     def _to_practice(self, kind: MessageKind) -> MessageSpec:
         return MessageSpec(

@@ -28,6 +28,8 @@ FIELD_PATHS = {
     "consent_given": "Consent.status",
     "share_with_organisations": "Consent.provision",
     "outcome_to_gp": "Consent.provision",
+    "preferred_contact": "Patient.extension",
+    "contact_consent": "Consent.provision",
     "Idempotency-Key": "Idempotency-Key",
 }
 

@@ -52,18 +52,25 @@ def service_request(session: Session, referral: Referral) -> dict[str, Any]:
     consent = session.get(Consent, referral.id)
     closed = referral.status == ReferralStatus.CLOSED
     completed = task_status(referral) == "completed"
+    # What a FHIR referral was sent with comes back as sent; when it arrived is an extension.
+    sent = referral.fhir_elements or {}
+    meta: dict[str, Any] = {"lastUpdated": _instant(referral.updated_at or referral.created_at)}
+    if sent.get("profile"):
+        meta["profile"] = sent["profile"]
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "id": str(referral.id),
-        "meta": {"lastUpdated": _instant(referral.updated_at or referral.created_at)},
+        "meta": meta,
+        "extension": [{"url": systems.RECEIVED_AT, "valueDateTime": _instant(referral.created_at)}],
         "identifier": [{"system": systems.REFERRAL_ID, "value": str(referral.id)}],
         "contained": [_patient(person), _consent(referral, consent)],
         "status": ("completed" if completed else "revoked") if closed else "active",
         "intent": "order",
         "code": _snomed(REFERRAL_TO_SOCIAL_PRESCRIBING),
         "subject": {"reference": "#patient"},
-        "authoredOn": _instant(referral.created_at),
+        "authoredOn": sent.get("authoredOn", _instant(referral.created_at)),
         "requester": _ods(referral.practice_ods),
+        **{key: sent[key] for key in ("category", "priority") if key in sent},
         "reasonCode": [
             {"coding": [{"system": systems.NEED, "code": code, "display": _need(code)}]}
             for code in referral.need_codes
@@ -71,7 +78,10 @@ def service_request(session: Session, referral: Referral) -> dict[str, Any]:
         + [{"text": person.reason}],
         "supportingInfo": [{"reference": "#consent"}],
     }
-    return _checked(ServiceRequest, resource)
+    # Checked above; put back exactly as written (the model rewrites "+00:00" as "Z").
+    return _checked(ServiceRequest, resource) | {
+        key: sent[key] for key in ("category", "priority", "authoredOn") if key in sent
+    }
 
 
 def task(

@@ -19,8 +19,9 @@ from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import Refused
 from api.fhir import writing
 from api.fhir.errors import FhirError, FhirResource, fhir_error_response, fhir_json
-from api.fhir.reading import submission_from
+from api.fhir.reading import referral_from
 from api.fhir.systems import FHIR_JSON
+from api.fhir.transaction import transaction_response
 from api.idempotency import IdempotencyKey, StoredResponse, fingerprint, once
 from api.intake import submit
 from core.settings import Settings
@@ -49,7 +50,13 @@ ERRORS: dict[int | str, dict[str, object]] = {
     "/ServiceRequest",
     status_code=status.HTTP_201_CREATED,
     response_model=FhirResource,
-    responses=ERRORS,
+    responses={
+        200: {
+            "model": FhirResource,
+            "description": "A transaction Bundle's answer: a transaction-response Bundle",
+        },
+        **ERRORS,
+    },
     openapi_extra=FHIR_BODY,
     summary="Refer a patient with a FHIR ServiceRequest (or transaction Bundle)",
 )
@@ -62,20 +69,32 @@ async def create_service_request(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     try:
-        submission = submission_from(await _json_body(request))
+        referral = referral_from(await _json_body(request))
+        submission, entries = referral.submission, referral.transaction_entries
 
         async def work() -> StoredResponse:
-            submitted = await submit(submission, access, session, settings, temporal)
+            submitted = await submit(
+                submission, access, session, settings, temporal, referral.elements
+            )
             body = await run_in_threadpool(_service_request, session, submitted.referral_id)
-            return StoredResponse(status.HTTP_201_CREATED, body, FHIR_JSON)
+            if entries is None:
+                return StoredResponse(status.HTTP_201_CREATED, body, FHIR_JSON)
+            return StoredResponse(
+                status.HTTP_200_OK, transaction_response(body, entries), FHIR_JSON
+            )
 
-        request_hash = fingerprint("POST /fhir/ServiceRequest", submission)
+        # A transaction and a lone ServiceRequest are answered differently: not the same
+        # request, even with the same referral in them.
+        operation = "POST /fhir/ServiceRequest" + (" transaction" if entries is not None else "")
+        request_hash = fingerprint(operation, submission)
         try:
             stored = await once(session, access.principal, idempotency_key, request_hash, work)
         except Refused as refused:
             raise FhirError.from_refusal(refused) from None
     except FhirError as error:
         return fhir_error_response(error)
+    if stored.body["resourceType"] == "Bundle":
+        return fhir_json(stored.body, stored.status_code)
     location = f"/fhir/ServiceRequest/{stored.body['id']}"
     return fhir_json(stored.body, stored.status_code, Location=location)
 

@@ -82,7 +82,10 @@ async def test_silent_organisation_is_reminded_then_auto_declined_and_another_ac
     await driver.wait_for_task(referral_id, "choose_service", status="open")
     detail = await driver.detail(referral_id)
     assert [s["status"] for s in detail["service_referrals"]] == ["auto_declined"]
-    assert [m.kind for m in driver.outbox(referral_id)][-1] == "organisation_auto_declined"
+    assert [m.kind for m in driver.outbox(referral_id)][-2:] == [
+        "organisation_auto_declined",
+        "link_worker_organisation_declined",
+    ]
     assert [status for *_, status in tasks_of(driver, referral_id, "respond_to_referral")] == [
         "cancelled"
     ]

@@ -23,17 +23,26 @@ LEISURE = "org-millbrook-leisure-trust"
 
 
 async def create(driver: Driver, resource: dict[str, Any], body: dict[str, Any]) -> Any:
+    """The created ServiceRequest: the answer to a lone one, or the ServiceRequest entry of the
+    transaction-response to a Bundle."""
     response = await driver.http.post(
         "/fhir/ServiceRequest",
         json=resource,
         headers=FHIR_HEADERS | (await driver.headers_for(PRACTICE)),
     )
-    assert response.status_code == 201, response.text
-    created = response.json()
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    if resource["resourceType"] == "Bundle":
+        assert response.status_code == 200, response.text
+        assert response.json()["type"] == "transaction-response"
+        (created,) = [e["resource"] for e in response.json()["entry"] if "resource" in e]
+    else:
+        assert response.status_code == 201, response.text
+        created = response.json()
+        assert response.headers["location"] == f"/fhir/ServiceRequest/{created['id']}"
     driver.submitted[UUID(created["id"])] = body
     # A test must not end while the new workflow's first step is still running.
     await driver.wait_for_status(UUID(created["id"]), "assigned")
-    return response
+    return created
 
 
 async def read(driver: Driver, path: str, actor: str = PRACTICE) -> dict[str, Any]:
@@ -56,10 +65,7 @@ def outcome_of(response: Any, status: int) -> dict[str, Any]:
 @pytest.mark.parametrize("form", [contained, transaction], ids=["contained", "bundle"])
 async def test_create_and_read_round_trip(driver: Driver, form: Any) -> None:
     body = person(share_with_organisations="contact_only", outcome_to_gp="details")
-    response = await create(driver, form(body), body)
-    assert response.headers["content-type"].startswith("application/fhir+json")
-    created = response.json()
-    assert response.headers["location"] == f"/fhir/ServiceRequest/{created['id']}"
+    created = await create(driver, form(body), body)
 
     read_back = await read(driver, f"/fhir/ServiceRequest/{created['id']}")
     assert read_back["resourceType"] == "ServiceRequest"
@@ -154,7 +160,7 @@ async def test_invalid_fhir_gets_an_operation_outcome(driver: Driver) -> None:
 
 async def test_duplicate_and_unknown_answer_operation_outcomes(driver: Driver) -> None:
     body = person()
-    created = (await create(driver, contained(body), body)).json()
+    created = await create(driver, contained(body), body)
     again = await driver.http.post(
         "/fhir/ServiceRequest",
         json=contained(body),
@@ -224,7 +230,7 @@ async def test_refusals_from_sign_in_and_routing_are_operation_outcomes_too(
 
 async def test_task_follows_the_referral_to_completion(driver: Driver) -> None:
     body = person()
-    referral_id = UUID((await create(driver, contained(body), body)).json()["id"])
+    referral_id = UUID((await create(driver, contained(body), body))["id"])
 
     async def task() -> dict[str, Any]:
         search = await read(driver, f"/fhir/Task?based-on=ServiceRequest/{referral_id}")
@@ -291,3 +297,152 @@ async def test_task_status_when_the_referral_ends_early(
     assert found["businessStatus"]["coding"][0]["code"] == code
     assert "output" not in found
     assert (await read(driver, f"/fhir/ServiceRequest/{referral_id}"))["status"] == "revoked"
+
+
+# --- saying no instead of guessing ----------------------------------------------------------
+
+
+async def post_resource(driver: Driver, resource: dict[str, Any]) -> Any:
+    return await driver.http.post(
+        "/fhir/ServiceRequest",
+        json=resource,
+        headers=FHIR_HEADERS | (await driver.headers_for(PRACTICE)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "element", "advice"),
+    [
+        ({"status": "draft"}, "ServiceRequest.status", "status must be active"),
+        ({"status": "on-hold"}, "ServiceRequest.status", "status must be active"),
+        ({"intent": "plan"}, "ServiceRequest.intent", "order, original-order"),
+        ({"intent": "proposal"}, "ServiceRequest.intent", "order, original-order"),
+        ({"priority": "whenever"}, "ServiceRequest.priority", "routine, urgent, asap, stat"),
+        (
+            {"code": {"coding": [{"system": systems.SNOMED, "code": "871711000000103"}]}},
+            "ServiceRequest.code",
+            "871731000000106",
+        ),
+        (
+            {
+                "code": {
+                    "coding": [{"system": "http://example.org/local", "code": "871731000000106"}]
+                }
+            },
+            "ServiceRequest.code",
+            "social prescribing referral",
+        ),
+        ({"code": None}, "ServiceRequest.code", "social prescribing referral"),
+    ],
+    ids=[
+        "draft",
+        "on-hold",
+        "plan",
+        "proposal",
+        "priority",
+        "declined-code",
+        "other-system",
+        "no-code",
+    ],
+)
+@pytest.mark.parametrize("form", [contained, transaction], ids=["contained", "bundle"])
+async def test_what_is_not_a_live_social_prescribing_order_is_refused(
+    driver: Driver, form: Any, changes: dict[str, Any], element: str, advice: str
+) -> None:
+    resource = form(person())
+    request = resource["entry"][0]["resource"] if resource["resourceType"] == "Bundle" else resource
+    for key, value in changes.items():
+        if value is None:
+            del request[key]
+        else:
+            request[key] = value
+    outcome = outcome_of(await post_resource(driver, resource), 422)
+    (issue,) = outcome["issue"]
+    assert issue["expression"] == [element]
+    assert advice in issue["diagnostics"]
+    assert counts(driver) == (0, 0, 0)
+
+
+async def test_a_transaction_is_answered_with_a_transaction_response(driver: Driver) -> None:
+    body = person()
+    bundle = transaction(body)
+    response = await post_resource(driver, bundle)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert (answer["resourceType"], answer["type"]) == ("Bundle", "transaction-response")
+    # One entry per request entry, in the same order.
+    assert len(answer["entry"]) == len(bundle["entry"])
+    created, for_patient, for_practice, for_consent = answer["entry"]
+    referral_id = created["resource"]["id"]
+    driver.submitted[UUID(referral_id)] = body
+    assert created["response"]["status"] == "201 Created"
+    assert created["response"]["location"] == f"ServiceRequest/{referral_id}/_history/1"
+    assert created["response"]["etag"] == 'W/"1"'
+    assert created["response"]["lastModified"] == created["resource"]["meta"]["lastUpdated"]
+    for entry in (for_patient, for_practice, for_consent):
+        assert entry["response"]["status"] == "200 OK"
+        assert "location" not in entry["response"]
+        (note,) = entry["response"]["outcome"]["issue"]
+        assert note["severity"] == "information"
+    assert (
+        f"ServiceRequest/{referral_id}"
+        in for_patient["response"]["outcome"]["issue"][0]["diagnostics"]
+    )
+    await driver.wait_for_status(UUID(referral_id), "assigned")
+    read_back = await read(driver, f"/fhir/ServiceRequest/{referral_id}")
+    assert read_back["id"] == referral_id
+
+
+async def test_a_read_back_keeps_what_was_sent_and_says_when_it_arrived(driver: Driver) -> None:
+    body = person()
+    resource = contained(body) | {
+        "meta": {"profile": ["https://fhir.hl7.org.uk/StructureDefinition/UKCore-ServiceRequest"]},
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": systems.SNOMED,
+                        "code": "306206005",
+                        "display": "Referral to service",
+                    }
+                ]
+            }
+        ],
+        "priority": "urgent",
+        "authoredOn": "2026-11-30T09:15:00+00:00",
+    }
+    created = await create(driver, resource, body)
+    read_back = await read(driver, f"/fhir/ServiceRequest/{created['id']}")
+    for key in ("category", "priority", "authoredOn"):
+        assert read_back[key] == resource[key], key
+    assert read_back["meta"]["profile"] == resource["meta"]["profile"]
+    (received,) = [e for e in read_back["extension"] if e["url"] == systems.RECEIVED_AT]
+    assert received["valueDateTime"] > resource["authoredOn"]
+    assert created["authoredOn"] == resource["authoredOn"]
+
+
+@pytest.mark.parametrize(
+    ("where", "wrong", "element"),
+    [
+        ("request.authoredOn", 12, "ServiceRequest.authoredOn"),
+        ("request.authoredOn", "yesterday", "ServiceRequest.authoredOn"),
+        ("request.priority", 12, "ServiceRequest.priority"),
+        ("patient.birthDate", 12, "Patient.birthDate"),
+        ("patient.birthDate", "yesterday", "Patient.birthDate"),
+    ],
+)
+@pytest.mark.parametrize("form", [contained, transaction], ids=["contained", "bundle"])
+async def test_a_wrongly_typed_element_is_named(
+    driver: Driver, form: Any, where: str, element: str, wrong: object
+) -> None:
+    resource = form(person())
+    if resource["resourceType"] == "Bundle":
+        request, the_patient = (e["resource"] for e in resource["entry"][:2])
+    else:
+        request, the_patient = resource, resource["contained"][0]
+    target, key = where.split(".")
+    (request if target == "request" else the_patient)[key] = wrong
+    outcome = outcome_of(await post_resource(driver, resource), 400)
+    assert [issue["expression"] for issue in outcome["issue"]] == [[element]]
+    assert "Invalid JSON" not in str(outcome)
+    assert counts(driver) == (0, 0, 0)

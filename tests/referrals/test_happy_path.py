@@ -35,7 +35,14 @@ async def test_referral_completes_after_both_follow_ups_and_tells_the_gp(driver:
     assert detail["timeline"][-1]["action"] == "closed"
 
     kinds = [m.kind for m in driver.outbox(referral_id)]
-    assert kinds == ["gp_acknowledgement", "organisation_referral", "gp_outcome"]
+    assert kinds == [
+        "gp_acknowledgement",
+        "link_worker_assigned",
+        "organisation_referral",
+        "link_worker_checkpoint_open",
+        "link_worker_checkpoint_open",
+        "gp_outcome",
+    ]
     assert all(m.sent_at is not None for m in driver.outbox(referral_id))
     gp_message = driver.outbox(referral_id)[-1].payload
     assert gp_message["snomed"]["code"] == REFERRAL_TO_SOCIAL_PRESCRIBING

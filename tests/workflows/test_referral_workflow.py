@@ -36,6 +36,7 @@ from domain.enums import (
     ContactMethod,
     MessageKind,
     ProjectionAction,
+    RecipientKind,
     ReferralStatus,
     ReferralUpdate,
     ServiceReferralStatus,
@@ -54,6 +55,7 @@ from domain.messages import (
     MeasureAnswers,
     OrganisationResponse,
     Projection,
+    Reassignment,
     ReferralInput,
     ReferralState,
     ServiceChoice,
@@ -457,7 +459,10 @@ async def test_an_unanswered_organisation_is_reminded_then_the_referral_auto_dec
     assert [(t.kind, t.assignee_id) for t in declined.open_tasks] == [
         (TaskKind.CHOOSE_SERVICE, LINK_WORKER.id)
     ]
-    assert kinds(declined.messages) == [MessageKind.ORGANISATION_AUTO_DECLINED]
+    assert [(m.kind, m.recipient_id, m.subject_id) for m in declined.messages] == [
+        (MessageKind.ORGANISATION_AUTO_DECLINED, LEISURE.id, str(walks)),
+        (MessageKind.LINK_WORKER_ORGANISATION_DECLINED, LINK_WORKER.id, str(walks)),
+    ]
     assert (await referral.state()).status == ReferralStatus.CONNECTING
 
 
@@ -710,6 +715,105 @@ async def test_rows_never_committed_end_the_workflow_cleanly_under_the_workers_l
         e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
     ]
     assert failed_tasks == []
+
+
+# --- messages to link workers and to the person -----------------------------------------------
+
+
+def sent(projection: Projection) -> list[tuple[MessageKind, RecipientKind, str, str | None]]:
+    return [(m.kind, m.recipient_kind, m.recipient_id, m.subject_id) for m in projection.messages]
+
+
+async def test_assignment_tells_the_link_worker_and_the_person(start: StartReferral) -> None:
+    referral = await start()
+    assigned = referral.read_model.projections[1]
+    assert sent(assigned) == [
+        (MessageKind.LINK_WORKER_ASSIGNED, RecipientKind.LINK_WORKER, LINK_WORKER.id, None),
+        # The person is named by the referral's id only; whether they are sent it is decided
+        # from what they agreed when it is queued.
+        (
+            MessageKind.PERSON_LINK_WORKER_WILL_CONTACT,
+            RecipientKind.PERSON,
+            str(assigned.referral_id),
+            None,
+        ),
+    ]
+
+
+async def test_a_reassignment_tells_the_new_link_worker(start: StartReferral) -> None:
+    referral = await start()
+    await referral.handle.execute_update(
+        ReferralWorkflow.reassign, Reassignment(actor=LINK_WORKER, link_worker_id="lw-ben")
+    )
+    reassigned = await referral.projected(ProjectionAction.REASSIGNED)
+    assert sent(reassigned) == [
+        (MessageKind.LINK_WORKER_ASSIGNED, RecipientKind.LINK_WORKER, "lw-ben", None)
+    ]
+
+
+async def test_an_escalation_tells_the_team_lead_and_the_reminder_tells_no_one(
+    start: StartReferral,
+) -> None:
+    referral = await start()
+    await referral.skip(POLICY.first_contact_due)
+    reminded = await referral.projected(ProjectionAction.FIRST_CONTACT_OVERDUE)
+    assert reminded.messages == []
+    await referral.skip(POLICY.first_contact_escalation_after)
+    escalated = await referral.projected(ProjectionAction.FIRST_CONTACT_ESCALATED)
+    assert sent(escalated) == [
+        (MessageKind.LINK_WORKER_ESCALATION, RecipientKind.LINK_WORKER, TEAM_LEAD, None)
+    ]
+
+
+async def test_a_decline_tells_the_link_worker_and_an_acceptance_does_not(
+    start: StartReferral,
+) -> None:
+    referral = await start()
+    await referral.contact(reached=True)
+    await referral.assess()
+    walks, pottery = await referral.connect(WALKS, POTTERY)
+    await referral.respond(walks, accepted=True, by=LEISURE)
+    accepted = await referral.projected(ProjectionAction.ORGANISATION_ACCEPTED)
+    assert accepted.messages == []
+    await referral.respond(pottery, accepted=False, by=ARTS)
+    declined = await referral.projected(ProjectionAction.ORGANISATION_DECLINED)
+    assert sent(declined) == [
+        (
+            MessageKind.LINK_WORKER_ORGANISATION_DECLINED,
+            RecipientKind.LINK_WORKER,
+            LINK_WORKER.id,
+            str(pottery),
+        )
+    ]
+
+
+async def test_the_first_uptake_checks_in_with_the_person_and_checkpoints_tell_the_link_worker(
+    start: StartReferral,
+) -> None:
+    referral = await start()
+    await referral.contact(reached=True)
+    await referral.assess()
+    walks, pottery = await referral.connect(WALKS, POTTERY)
+    for service_referral, organisation in ((walks, LEISURE), (pottery, ARTS)):
+        await referral.respond(service_referral, accepted=True, by=organisation)
+        await referral.uptake(service_referral, started=True, by=organisation)
+    first = await referral.projected(ProjectionAction.UPTAKE_CONFIRMED)
+    assert sent(first) == [
+        (MessageKind.PERSON_UPTAKE_CHECK_IN, RecipientKind.PERSON, str(first.referral_id), None)
+    ]
+    second = await referral.projected(ProjectionAction.UPTAKE_CONFIRMED)
+    assert second.messages == []
+
+    await referral.skip(POLICY.follow_up_checkpoints[0])
+    opened = await referral.projected(ProjectionAction.CHECKPOINT_OPENED)
+    assert sent(opened) == [
+        (
+            MessageKind.LINK_WORKER_CHECKPOINT_OPEN,
+            RecipientKind.LINK_WORKER,
+            LINK_WORKER.id,
+            "checkpoint-1",
+        )
+    ]
 
 
 # --- saved histories of the contact rule ------------------------------------------------------
