@@ -36,7 +36,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 from sqlmodel import Session, col
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.client import Client
@@ -135,6 +135,45 @@ class _NoWorkflows:
         raise RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b"")
 
 
+@dataclass
+class Statement:
+    sql: str
+    parameters: Any
+    seconds: float
+
+
+class _Statements:
+    """The SQL statements of the request under way, with their time: how many a page runs
+    (a count that grows with the data is an N+1) and which one to EXPLAIN."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seen: list[Statement] = []
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, cursor: Any, sql: str, parameters: Any, *_: Any) -> None:
+        conn.info.setdefault("bench_started", []).append(time.perf_counter())
+
+    def _after(self, conn: Any, cursor: Any, sql: str, parameters: Any, *_: Any) -> None:
+        started = conn.info["bench_started"].pop()
+        self.seen.append(Statement(sql, parameters, time.perf_counter() - started))
+
+    def take(self) -> list[Statement]:
+        seen, self.seen = self.seen, []
+        return seen
+
+    def explain(self, statement: Statement) -> str:
+        """The plan the database chose; on PostgreSQL with what it really did."""
+        postgres = self.engine.dialect.name == "postgresql"
+        prefix = "EXPLAIN ANALYZE " if postgres else "EXPLAIN QUERY PLAN "
+        with self.engine.connect() as connection:
+            rows = connection.exec_driver_sql(prefix + statement.sql, statement.parameters)
+            plan = "\n".join(" ".join(str(value) for value in row) for row in rows)
+            connection.rollback()  # EXPLAIN ANALYZE of an INSERT writes nothing
+        return plan
+
+
 class _ServerTime:
     """Wraps the app: how long the last request took inside it."""
 
@@ -204,6 +243,16 @@ def _referral_of_the_link_worker(engine: Engine) -> UUID:
     return cast(UUID, found)
 
 
+@dataclass
+class Measured:
+    """One page at one size: server times and statements per request, by kind (page, json),
+    and the page's slowest statement (what to EXPLAIN if the page grows with the data)."""
+
+    times: dict[str, list[float]]
+    statements: dict[str, int]
+    slowest: Statement | None
+
+
 def _bench(console: Console, url: str, sizes: list[int], requests: int, own: int) -> dict[str, Any]:
     from api.main import create_app
     from core.db import engine_for, migrate
@@ -228,7 +277,8 @@ def _bench(console: Console, url: str, sizes: list[int], requests: int, own: int
         "organisation_id": ORGANISATION,
     }
     app = _ServerTime(create_app(Settings(database_url=url), temporal=cast(Client, _NoWorkflows())))
-    timings: dict[int, dict[str, dict[str, list[float]]]] = {}
+    statements = _Statements(engine)
+    measured: dict[int, dict[str, Measured]] = {}
     skipped: dict[str, str] = {}
     seeded = own
     for size in sizes:
@@ -237,23 +287,37 @@ def _bench(console: Console, url: str, sizes: list[int], requests: int, own: int
         with engine.begin() as connection:
             # Fresh statistics, as autovacuum (PostgreSQL) or a routine ANALYZE would give.
             connection.execute(text("ANALYZE"))
-        timings[size] = asyncio.run(_measure(app, tokens, values, requests, skipped, console))
+        statements.take()
+        measured[size] = asyncio.run(
+            _measure(app, statements, tokens, values, requests, skipped, console)
+        )
+    result = _figures(sizes, requests, own, url, values, measured, skipped)
+    # A page that grows with everyone else's data: the plan of its slowest statement.
+    for name, page in result["pages"].items():
+        slowest = measured[sizes[-1]][name].slowest
+        if page["scale_ratio"] > TARGET and slowest is not None:
+            page["slowest_statement"] = {
+                "sql": slowest.sql,
+                "ms": round(slowest.seconds * 1000, 2),
+                "plan": statements.explain(slowest),
+            }
     engine.dispose()
-    return _figures(sizes, requests, own, url, values, timings, skipped)
+    return result
 
 
 async def _measure(
     app: _ServerTime,
+    statements: _Statements,
     tokens: dict[str, str],
     values: dict[str, str],
     requests: int,
     skipped: dict[str, str],
     console: Console,
-) -> dict[str, dict[str, list[float]]]:
+) -> dict[str, Measured]:
     """Page and JSON route in turn, so both meet the same moment of the machine."""
     from api.principal import SESSION_COOKIE
 
-    measured: dict[str, dict[str, list[float]]] = {}
+    measured: dict[str, Measured] = {}
     transport = httpx.ASGITransport(app=app)
     with Progress(console=console, transient=True) as bar:
         for page in PAGES:
@@ -271,27 +335,32 @@ async def _measure(
                 for kind, path in list(paths.items()):
                     answer = await client.get(path)
                     if answer.status_code == 404:
-                        skipped_reason = f"{path} answers 404 (not on this branch)"
+                        reason = f"{path} answers 404 (not on this branch)"
                         if kind == "page":
-                            skipped[page.name] = skipped_reason
-                            console.print(f"skipped {page.name}: {skipped_reason}")
+                            skipped[page.name] = reason
+                            console.print(f"skipped {page.name}: {reason}")
                         else:
-                            console.print(f"{page.name}: no JSON ratio, {skipped_reason}")
+                            console.print(f"{page.name}: no JSON ratio, {reason}")
                         del paths[kind]
                     elif answer.status_code != 200:
                         raise RuntimeError(f"{path} answered {answer.status_code}")
                 if "page" not in paths:
                     continue
-                times: dict[str, list[float]] = {kind: [] for kind in paths}
+                result = Measured({kind: [] for kind in paths}, {}, None)
                 task = bar.add_task(page.name, total=requests)
                 for _ in range(requests):
                     for kind, path in paths.items():
+                        statements.take()
                         answer = await client.get(path)
                         if answer.status_code != 200:
                             raise RuntimeError(f"{path} answered {answer.status_code}")
-                        times[kind].append(app.last)
+                        result.times[kind].append(app.last)
+                        seen = statements.take()
+                        result.statements[kind] = len(seen)
+                        if kind == "page" and seen:
+                            result.slowest = max(seen, key=lambda s: s.seconds)
                     bar.advance(task)
-                measured[page.name] = times
+                measured[page.name] = result
     return measured
 
 
@@ -307,7 +376,7 @@ def _figures(
     own: int,
     url: str,
     values: dict[str, str],
-    timings: dict[int, dict[str, dict[str, list[float]]]],
+    measured: dict[int, dict[str, Measured]],
     skipped: dict[str, str],
 ) -> dict[str, Any]:
     small, large = sizes[0], sizes[-1]
@@ -322,15 +391,16 @@ def _figures(
         "skipped": skipped,
     }
     for page in PAGES:
-        if page.name in skipped or page.name not in timings[large]:
+        if page.name in skipped or page.name not in measured[large]:
             continue
         by_size = {
             str(size): {
                 kind: {
                     "p50_ms": round(statistics.median(times) * 1000, 2),
                     "p95_ms": round(percentile(times, 0.95) * 1000, 2),
+                    "statements": measured[size][page.name].statements[kind],
                 }
-                for kind, times in timings[size][page.name].items()
+                for kind, times in measured[size][page.name].times.items()
             }
             for size in sizes
         }
@@ -363,8 +433,8 @@ def _print(console: Console, result: dict[str, Any]) -> None:
         f"requests each; target for both ratios ≤ {TARGET}"
     )
     for column in ("page", f"p50 {small:,}", f"p95 {small:,}", f"p50 {large:,}",
-                   f"p95 {large:,}", f"JSON p95 {large:,}", "scale ratio",
-                   "page/JSON ratio"):  # fmt: skip
+                   f"p95 {large:,}", f"JSON p95 {large:,}", "statements",
+                   "scale ratio", "page/JSON ratio"):  # fmt: skip
         table.add_column(column, justify="left" if column == "page" else "right")
     for name, page in result["pages"].items():
         a, b = page["by_size"][str(small)]["page"], page["by_size"][str(large)]["page"]
@@ -376,9 +446,18 @@ def _print(console: Console, result: dict[str, Any]) -> None:
             f"{b['p50_ms']:.1f}",
             f"{b['p95_ms']:.1f}",
             f"{json_figures['p95_ms']:.1f}" if json_figures else "-",
+            f"{a['statements']} → {b['statements']}",
             _verdict(page["scale_ratio"]),
             _verdict(page["json_ratio"]),
         )
     console.print(table)
+    for name, page in result["pages"].items():
+        if "slowest_statement" in page:
+            slowest = page["slowest_statement"]
+            console.print(
+                f"{name} grows with the data; its slowest statement ({slowest['ms']} ms):"
+            )
+            console.print(slowest["sql"], markup=False, highlight=False)
+            console.print(slowest["plan"], markup=False, highlight=False)
     for name, reason in result["skipped"].items():
         console.print(f"not measured: {name} ({reason})")
