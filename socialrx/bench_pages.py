@@ -36,12 +36,13 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, event, select, text
 from sqlmodel import Session, col
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from socialrx.bench_reports import demo_database, percentile
 from socialrx.demo import TEAM_ID as DEMO_TEAM
 from socialrx.synthetic import Town, seed_synthetic
 
@@ -255,17 +256,9 @@ class Measured:
 
 def _bench(console: Console, url: str, sizes: list[int], requests: int, own: int) -> dict[str, Any]:
     from api.main import create_app
-    from core.db import engine_for, migrate
     from core.settings import Settings
-    from domain.tables import Referral
-    from socialrx.seed import load_demo_data
 
-    migrate(url)
-    engine = engine_for(url)
-    with Session(engine) as session:
-        if session.execute(select(func.count()).select_from(Referral)).scalar_one():
-            raise typer.BadParameter("the database holds referrals; give an empty one")
-        load_demo_data(session)
+    engine = demo_database(url)
     theirs, rest = _towns()
     now = datetime.now(UTC)
     seed_synthetic(engine, own, seed=1, now=now, town=theirs)
@@ -276,8 +269,9 @@ def _bench(console: Console, url: str, sizes: list[int], requests: int, own: int
         "link_worker_id": LINK_WORKER,
         "organisation_id": ORGANISATION,
     }
-    app = _ServerTime(create_app(Settings(database_url=url), temporal=cast(Client, _NoWorkflows())))
-    statements = _Statements(engine)
+    served = create_app(Settings(database_url=url), temporal=cast(Client, _NoWorkflows()))
+    app = _ServerTime(served)
+    statements = _Statements(served.state.engine)
     measured: dict[int, dict[str, Measured]] = {}
     skipped: dict[str, str] = {}
     seeded = own
@@ -302,6 +296,7 @@ def _bench(console: Console, url: str, sizes: list[int], requests: int, own: int
                 "plan": statements.explain(slowest),
             }
     engine.dispose()
+    served.state.engine.dispose()
     return result
 
 
@@ -362,12 +357,6 @@ async def _measure(
                     bar.advance(task)
                 measured[page.name] = result
     return measured
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """The nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))]
 
 
 def _figures(
