@@ -13,11 +13,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 RUNS = 7
 # Size -> report -> seconds per run.
@@ -90,23 +93,34 @@ def _report_runners() -> dict[str, Callable[..., Any]]:
     }
 
 
-def _bench(console: Console, backend: str, url: str, sizes: tuple[int, int], runs: int) -> Timings:
-    from sqlalchemy import func, select, text
+def demo_database(url: str) -> "Engine":
+    """An engine on ``url``, migrated, with the demo people, directory and accounts; refuses a
+    database that already holds referrals (a benchmark adds its own)."""
+    from sqlalchemy import func, select
     from sqlmodel import Session
 
     from core.db import make_engine, migrate
     from domain.tables import Referral
-    from reports.filters import ReportFilter
-    from reports.small_numbers import Suppression
     from socialrx.seed import load_demo_data
-    from socialrx.synthetic import seed_synthetic
 
     migrate(url)
     engine = make_engine(url)
     with Session(engine) as session:
         if session.execute(select(func.count()).select_from(Referral)).scalar_one():
-            raise typer.BadParameter("the PostgreSQL database holds referrals; give an empty one")
+            raise typer.BadParameter("the database holds referrals; give an empty one")
         load_demo_data(session)
+    return engine
+
+
+def _bench(console: Console, backend: str, url: str, sizes: tuple[int, int], runs: int) -> Timings:
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from reports.filters import ReportFilter
+    from reports.small_numbers import Suppression
+    from socialrx.synthetic import seed_synthetic
+
+    engine = demo_database(url)
     timings: Timings = {}
     seeded = 0
     for size in sizes:
@@ -135,7 +149,8 @@ def _bench(console: Console, backend: str, url: str, sizes: tuple[int, int], run
     return timings
 
 
-def _percentile(values: list[float], fraction: float) -> float:
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile."""
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))]
 
@@ -152,10 +167,10 @@ def _print(
         a, b = timings[small][name], timings[large][name]
         table.add_row(
             name,
-            f"{_percentile(a, 0.5):.3f}",
-            f"{_percentile(a, 0.95):.3f}",
-            f"{_percentile(b, 0.5):.3f}",
-            f"{_percentile(b, 0.95):.3f}",
+            f"{percentile(a, 0.5):.3f}",
+            f"{percentile(a, 0.95):.3f}",
+            f"{percentile(b, 0.5):.3f}",
+            f"{percentile(b, 0.95):.3f}",
             f"{statistics.median(b) / statistics.median(a):.1f}",
         )
     console.print(table)

@@ -2,7 +2,15 @@
 
 import typer
 
-from socialrx import bench_catalogue, bench_lifecycle, bench_reports, dev, seed, serve
+from socialrx import (
+    bench_catalogue,
+    bench_lifecycle,
+    bench_pages,
+    bench_reports,
+    dev,
+    seed,
+    serve,
+)
 from socialrx.accounts_cli import keys_app, users_app
 from socialrx.catalogue_cli import catalogue_app
 from socialrx.outbox_cli import outbox_app, relay
@@ -28,6 +36,7 @@ app.command("seed")(seed.seed)
 bench_app.command("lifecycle")(bench_lifecycle.lifecycle)
 bench_app.command("catalogue")(bench_catalogue.catalogue)
 bench_app.command("reports")(bench_reports.reports)
+bench_app.command("pages")(bench_pages.pages)
 
 
 @app.command()

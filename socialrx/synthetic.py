@@ -6,7 +6,11 @@ and outcome change a service of this kind sees: some are never reached, some dec
 find no service, organisations answer in days or never, most who start are followed up and
 most improve a little. Nothing here starts a workflow, and nobody real appears: each person
 is "Synthetic Person" with an NHS number from the 999 range that is never issued, and every
-referral is marked ``synthetic`` in ``referral_milestone``. Two
+referral is marked ``synthetic`` in ``referral_milestone``. Each referral also has its
+timeline (one audit event per step reached) and its tasks as the pages and the JSON API read
+them: the link worker's open task for the next step of an open referral (the last one done
+for a closed one), and the organisation's "respond" task for each service referral still
+waiting for an answer. Two
 synthetic teams with their practices and link workers join the demo ones, all named
 "Synthetic ...".
 
@@ -28,17 +32,28 @@ from sqlmodel import Session, SQLModel
 
 from activities.report_facts import SERVICE_USE, change_row, need_codes_text
 from catalogue.demo import service_documents
-from domain.enums import ClosureReason, ReferralStatus, ServiceReferralStatus
+from domain.enums import (
+    ActorKind,
+    AssigneeKind,
+    ClosureReason,
+    ProjectionAction,
+    ReferralStatus,
+    ServiceReferralStatus,
+    TaskKind,
+    TaskStatus,
+)
 from domain.measures import DEFAULT_THRESHOLDS, INSTRUMENTS
 from domain.messages import MeasureAnswers
 from domain.report_tables import OutcomeChange, ReferralMilestone
 from domain.tables import (
+    AuditEvent,
     LinkWorker,
     LinkWorkerTeam,
     Person,
     Practice,
     Referral,
     ServiceReferral,
+    Task,
     UtcDateTime,
     table_of,
 )
@@ -55,6 +70,23 @@ NEEDS = [
     "sp-social-groups", "sp-self-care", "sp-mental-wellbeing", "sp-money", "sp-housing",
     "sp-employment", "sp-carers", "sp-food", "sp-digital-inclusion",
 ]  # fmt: skip
+# The link worker's next task for an open referral, by status, and when it falls due.
+NEXT_TASK = {
+    ReferralStatus.ASSIGNED: (TaskKind.FIRST_CONTACT, 3 * DAY),
+    ReferralStatus.CONTACTING: (TaskKind.WHAT_MATTERS_CONVERSATION, 7 * DAY),
+    ReferralStatus.ASSESSED: (TaskKind.CHOOSE_SERVICE, 3 * DAY),
+    ReferralStatus.CONNECTING: (TaskKind.CONFIRM_UPTAKE, 14 * DAY),
+    ReferralStatus.ENGAGED: (TaskKind.FOLLOW_UP, 13 * 7 * DAY),
+}
+# The milestone each timeline entry marks.
+TIMELINE = [
+    ("first_attempt_at", ProjectionAction.CONTACT_ATTEMPTED),
+    ("assessed_at", ProjectionAction.ASSESSED),
+    ("connected_at", ProjectionAction.CONNECTED),
+    ("took_up_at", ProjectionAction.UPTAKE_CONFIRMED),
+    ("followed_up_at", ProjectionAction.FOLLOW_UP_RECORDED),
+    ("closed_at", ProjectionAction.CLOSED),
+]
 
 
 def _test_nhs_numbers(count: int) -> list[str]:
@@ -117,13 +149,15 @@ class Rows:
     milestones: list[dict[str, Any]]
     service_referrals: list[dict[str, Any]]
     changes: list[dict[str, Any]]
+    tasks: list[dict[str, Any]]
+    timeline: list[dict[str, Any]]
 
 
 class Generator:
-    def __init__(self, seed: int, now: datetime) -> None:
+    def __init__(self, seed: int, now: datetime, town: Town | None = None) -> None:
         self.rng = random.Random(seed)
         self.now = now
-        self.town = Town.load()
+        self.town = town or Town.load()
         self.outcome_pool = _outcome_pool(random.Random(seed + 1), now)
 
     def _days(self, median: float, spread: float = 0.8, cap: float = 60.0) -> timedelta:
@@ -133,7 +167,7 @@ class Generator:
         return UUID(int=self.rng.getrandbits(128), version=4)
 
     def batch(self, size: int) -> Rows:
-        rows = Rows([], [], [], [], [])
+        rows = Rows([], [], [], [], [], [], [])
         for _ in range(size):
             self._one(rows)
         return rows
@@ -208,6 +242,8 @@ class Generator:
             "synthetic": True, **m,
         })  # fmt: skip
         rows.service_referrals += service_rows
+        rows.tasks += _tasks(referral_id, worker, _status(m), m, at, service_rows)
+        rows.timeline += _timeline(referral_id, worker, referred, m)
 
     def _service_referrals(self, referral_id: UUID, sent: datetime) -> list[dict[str, Any]]:
         rng, result = self.rng, []
@@ -255,6 +291,47 @@ class Generator:
                     "latest": index == len(recorded) - 1, "recorded_at": at,
                 })  # fmt: skip
         return ClosureReason.COMPLETED if recorded else ClosureReason.LOST_TO_FOLLOW_UP
+
+
+def _tasks(
+    referral_id: UUID,
+    worker: str,
+    status: ReferralStatus,
+    m: dict[str, Any],
+    last_step: datetime,
+    service_rows: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Drawn from what already happened (no random numbers), so the referrals stay the same."""
+    task = {"referral_id": referral_id, "assignee_kind": AssigneeKind.LINK_WORKER,
+            "assignee_id": worker, "subject_id": None, "created_at": last_step}  # fmt: skip
+    if status is ReferralStatus.CLOSED:
+        tasks = [task | {"step_key": "synthetic", "kind": TaskKind.FIRST_CONTACT,
+                         "status": TaskStatus.DONE, "due_at": None,
+                         "closed_at": m["closed_at"]}]  # fmt: skip
+    else:
+        kind, due_in = NEXT_TASK[status]
+        tasks = [task | {"step_key": "synthetic", "kind": kind, "status": TaskStatus.OPEN,
+                         "due_at": last_step + due_in, "closed_at": None}]  # fmt: skip
+    for row in service_rows:
+        if row["status"] is ServiceReferralStatus.PENDING:
+            tasks.append({
+                "referral_id": referral_id, "step_key": "synthetic",
+                "kind": TaskKind.RESPOND_TO_REFERRAL, "assignee_kind": AssigneeKind.ORGANISATION,
+                "assignee_id": row["organisation_id"], "subject_id": str(row["id"]),
+                "status": TaskStatus.OPEN, "due_at": row["respond_by"],
+                "created_at": row["sent_at"], "closed_at": None,
+            })  # fmt: skip
+    return tasks
+
+
+def _timeline(
+    referral_id: UUID, worker: str, referred: datetime, m: dict[str, Any]
+) -> list[dict[str, Any]]:
+    steps = [(referred, ProjectionAction.RECEIVED)]
+    steps += [(m[field], action) for field, action in TIMELINE if m[field] is not None]
+    actor = {"referral_id": referral_id, "actor_kind": ActorKind.LINK_WORKER.value,
+             "actor_id": worker, "detail": {}}  # fmt: skip
+    return [actor | {"action": action.value, "at": at} for at, action in steps]
 
 
 def _status(m: dict[str, Any]) -> ReferralStatus:
@@ -328,14 +405,22 @@ TABLES: list[tuple[str, Table]] = [
     ("milestones", table_of(ReferralMilestone)),
     ("service_referrals", table_of(ServiceReferral)),
     ("changes", table_of(OutcomeChange)),
+    ("tasks", table_of(Task)),
+    ("timeline", table_of(AuditEvent)),
 ]
+
+
+def _written(table: Table) -> list[Any]:
+    """The columns a batch fills: all but a generated key, which the database numbers."""
+    return [c for c in table.columns if c is not table.autoincrement_column]
 
 
 def _values(table: Table, rows: list[dict[str, Any]], sqlite: bool) -> list[tuple[Any, ...]]:
     """Rows as the driver takes them; on SQLite in the very form SQLAlchemy stores (UUIDs as
     32 hex digits, moments as naive UTC text), so the ORM reads them back as its own."""
-    names = [c.name for c in table.columns]
-    converted = {c.name: convert for c in table.columns if (convert := _converter(c.type, sqlite))}
+    columns = _written(table)
+    names = [c.name for c in columns]
+    converted = {c.name: convert for c in columns if (convert := _converter(c.type, sqlite))}
     for row in rows:  # converted in place: a batch's rows are written once, then dropped
         for name, convert in converted.items():
             value = row.get(name)
@@ -370,9 +455,10 @@ def write(engine: Engine, rows: Rows) -> None:
         try:
             for attribute, table in TABLES:
                 values = _values(table, getattr(rows, attribute), sqlite)
-                columns = ", ".join(f'"{c.name}"' for c in table.columns)
+                written = _written(table)
+                columns = ", ".join(f'"{c.name}"' for c in written)
                 if sqlite:
-                    marks = ", ".join("?" for _ in table.columns)
+                    marks = ", ".join("?" for _ in written)
                     cursor.executemany(
                         f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', values
                     )
@@ -391,11 +477,13 @@ def seed_synthetic(
     seed: int = 5,
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    town: Town | None = None,
 ) -> None:
-    """Add ``count`` synthetic referrals (the demo people and directory must be loaded)."""
+    """Add ``count`` synthetic referrals (the demo people and directory must be loaded),
+    spread over ``town``'s practices and services (default: every one)."""
     with Session(engine) as session:
         load_synthetic_people(session)
-    generator = Generator(seed, now or datetime.now(UTC))
+    generator = Generator(seed, now or datetime.now(UTC), town)
     done = 0
     while done < count:
         size = min(BATCH, count - done)
