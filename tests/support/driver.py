@@ -24,6 +24,7 @@ from domain.enums import RecipientKind
 from domain.messages import ReferralState, workflow_id_for
 from domain.tables import PERSONAL_FIELDS, OutboxMessage, OutcomeRecord, Task
 from socialrx.worker import build_worker
+from tests.support.temporal_env import skip_time
 
 # Who acts, as kind:id; the driver signs in as each through the real POST /auth/token.
 LINK_WORKER = "link_worker:lw-amira"
@@ -236,7 +237,7 @@ class Driver:
     # --- observing ----------------------------------------------------------------------
 
     async def skip(self, duration: timedelta) -> None:
-        await self.env.sleep(duration)
+        await skip_time(self.env, duration)
 
     async def detail(self, referral_id: UUID) -> dict[str, Any]:
         response = await self.http.get(

@@ -1,5 +1,8 @@
 """Real Temporal servers for tests, from the installed PyPI binaries (never downloaded)."""
 
+from datetime import timedelta
+
+from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.testing import WorkflowEnvironment
 
 from core.temporal import DATA_CONVERTER, installed_binary
@@ -18,3 +21,15 @@ async def start_dev_server() -> WorkflowEnvironment:
         dev_server_existing_path=installed_binary("temporal"),
         dev_server_log_level="error",
     )
+
+
+# Skipping weeks fires every timer due in them; on a loaded machine that can outlast the
+# client's default RPC deadline, which then fails the test though the server is fine.
+SKIP_DEADLINE = timedelta(minutes=2)
+
+
+async def skip_time(env: WorkflowEnvironment, duration: timedelta) -> None:
+    """Move the time-skipping server's clock on by ``duration``, waiting as long as it takes."""
+    request = SleepRequest()
+    request.duration.FromTimedelta(duration)
+    await env.client.test_service.unlock_time_skipping_with_sleep(request, timeout=SKIP_DEADLINE)

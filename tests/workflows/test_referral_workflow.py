@@ -65,6 +65,7 @@ from domain.messages import (
 )
 from domain.policy import ReferralPolicy
 from socialrx.worker import referral_worker
+from tests.support.temporal_env import skip_time
 from workflows.referral import ReferralWorkflow
 
 pytestmark = pytest.mark.workflow
@@ -133,7 +134,7 @@ class Referral:
         raise AssertionError(f"no {action} projected; the actions were {self.actions}")
 
     async def skip(self, duration: timedelta) -> None:
-        await self.env.sleep(duration)
+        await skip_time(self.env, duration)
 
     async def state(self) -> ReferralState:
         return await self.handle.query(ReferralWorkflow.state)
