@@ -236,6 +236,7 @@ def _welcome(settings: Settings) -> Panel:
         ui = f"http://127.0.0.1:{settings.temporal_ui_port}"
         temporal = f"Temporal:  {ui}/namespaces/{settings.temporal_namespace}/workflows"
     return Panel(
+        f"Web pages: {_api_url(settings)}/  (sign in as a demo user: see docs/access.md)\n"
         f"API docs:  {_api_url(settings)}/docs\n{temporal}\n\nPress Ctrl-C to stop.",
         title="socialrx is running",
         expand=False,

@@ -1,6 +1,7 @@
 """``socialrx dev`` as a real process, against a Temporal server that is already running."""
 
 import os
+import re
 import signal
 import socket
 from collections.abc import AsyncIterator
@@ -33,6 +34,10 @@ def test_dev_uses_the_given_temporal_server_and_sigterm_stops_all(
         commands = sorted(line.rsplit(" ", 1)[-1] for line in children.values())
         assert commands == ["api", "worker"], children
         assert temporal_address in dev.log()
+        # The web pages are what people open: their address comes first in the welcome.
+        welcome = dev.log().split("socialrx is running", 1)[1]
+        addresses = re.findall(r"https?://\S+", welcome)
+        assert addresses and addresses[0].endswith(":" + env["SOCIALRX_API_PORT"] + "/"), welcome
 
         assert dev.stop(signal.SIGTERM) == 0, dev.log()
         assert [pid for pid in children if is_alive(pid)] == []
