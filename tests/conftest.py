@@ -37,6 +37,10 @@ accounts.credentials.PASSWORDS = PasswordHash(
 WORKFLOW_TESTS = TESTS / "workflows"
 
 
+# Playwright's fixtures: a test that takes one drives a real browser.
+BROWSER_FIXTURES = {"new_context", "context", "page", "browser"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark system tests (`pytest -m "not system"` is the fast set) and workflow-only tests.
 
@@ -44,6 +48,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     seconds, so they stay in the fast set unless a module marks them `system` itself.
     """
     for item in items:
+        if BROWSER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
         if item.path.is_relative_to(WORKFLOW_TESTS):
             item.add_marker(pytest.mark.workflow)
             continue
