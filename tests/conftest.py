@@ -41,7 +41,7 @@ WORKFLOW_TESTS = TESTS / "workflows"
 BROWSER_FIXTURES = {"new_context", "context", "page", "browser"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark system tests (`pytest -m "not system"` is the fast set) and workflow-only tests.
 
     Workflow-only tests start just a time-skipping server with fake activities and take
@@ -55,6 +55,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             continue
         if SYSTEM_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.system)
+    if os.environ.get("SOCIALRX_TEST_DATABASE_URL"):
+        # The PostgreSQL run (scripts/with-postgres) is for what PostgreSQL can change: a test
+        # that never opens the test database would only run a second time, as it did on SQLite.
+        unused = [i for i in items if "database_url" not in getattr(i, "fixturenames", ())]
+        if unused:
+            config.hook.pytest_deselected(items=unused)
+            items[:] = [i for i in items if i not in unused]
 
 
 @pytest.fixture(scope="session")
