@@ -35,7 +35,7 @@ async def test_reports_filtered_with_charts_and_csv_downloads(
     await expect(referred).to_contain_text("14")  # 10 + 3 + 1 referrals
     await check_page(page, "commissioner-reports")
 
-    await page.get_by_label("GP practice").select_option("A81001")
+    await page.get_by_label("GP practice", exact=True).select_option("A81001")
     await page.get_by_role("button", name="Show reports").click()
     await expect(page).to_have_url(re.compile(r"practice=A81001"))
     await expect(referred).to_contain_text("10")
@@ -62,7 +62,7 @@ async def test_reports_filtered_with_charts_and_csv_downloads(
     assert "referred,10" in text
 
     # Suppressed: practice A81002 sent 3 referrals, below the threshold.
-    await page.get_by_label("GP practice").select_option("A81002")
+    await page.get_by_label("GP practice", exact=True).select_option("A81002")
     await page.get_by_role("button", name="Show reports").click()
     await expect(referred).to_contain_text("fewer than")
     await check_page(page, "commissioner-reports-filtered")
