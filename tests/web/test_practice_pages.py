@@ -369,6 +369,7 @@ async def test_the_referral_form_works_by_keyboard_alone(
         "birth_date-month": "3",
         "birth_date-year": "1948",
         "postcode": "MB3 7QX",
+        "phone": "07700 900461",  # the first way to be contacted, a text, needs one
     }
     for element_id, text in typed.items():
         await tab_to(page, element_id)
