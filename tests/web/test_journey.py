@@ -189,5 +189,8 @@ async def test_a_referral_from_the_practice_to_its_outcome_through_the_pages(
         ["Score 15.32 25.03 +9.71 (better)"], use_inner_text=True
     )
     await expect(main).to_contain_text("This is a meaningful improvement.")
+    timeline = practice.locator(".socialrx-timeline li")
+    await expect(timeline.filter(has_text="Follow-up recorded")).to_have_count(2)
+    await expect(timeline.filter(has_text="The person started at a service")).to_have_count(1)
     await expect(practice.get_by_role("button", name="Cancel this referral")).to_have_count(0)
     await check_page(practice, "journey-practice-outcome")
