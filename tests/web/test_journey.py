@@ -21,11 +21,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
 from domain.tables import Person
-from tests.support.browser import block_other_sites, check_page, running_app, sign_in
+from tests.support.browser import block_other_sites, check_page, sign_in
 from tests.support.driver import Driver
-from tests.support.event_loop_db import DatabaseOnEventLoop
+from tests.support.organisation_flow import connected_system
 from tests.support.practice_referral import fill_in_the_form, referral_ids
-from tests.support.system import running_system
 from tests.support.temporal_env import skip_time
 from tests.support.web_people import PASSWORD, People
 
@@ -50,23 +49,17 @@ async def journey(
     people: People,
     new_context: Any,
 ) -> AsyncIterator[Journey]:
-    on_event_loop = DatabaseOnEventLoop()
-    async with running_system(time_skipping_env, engine, settings, False) as driver:
-        app_settings = settings.model_copy(update={"task_queue": driver.task_queue})
-        with running_app(app_settings, time_skipping_env.client, on_event_loop) as url:
+    async with connected_system(time_skipping_env, engine, settings, False) as running:
 
-            async def open_page_as(role: str) -> Page:
-                """A browser of one's own, signed in as the person with that role."""
-                context = await new_context(base_url=url)
-                await block_other_sites(context, url)
-                page = await context.new_page()
-                await sign_in(page, people[role].username, PASSWORD)
-                return page
+        async def open_page_as(role: str) -> Page:
+            """A browser of one's own, signed in as the person with that role."""
+            context = await new_context(base_url=running.app_url)
+            await block_other_sites(context, running.app_url)
+            page = await context.new_page()
+            await sign_in(page, people[role].username, PASSWORD)
+            return page
 
-            yield Journey(driver, open_page_as)
-    assert not on_event_loop.violations, "database work on the event loop:\n" + "\n".join(
-        on_event_loop.violations
-    )
+        yield Journey(running.driver, open_page_as)
 
 
 async def reload_until_shown(page: Page, address: str, wanted: Locator) -> None:
