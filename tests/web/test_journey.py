@@ -21,12 +21,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
 from domain.tables import Person
-from tests.support.browser import block_other_sites, check_page, sign_in
+from tests.support.browser import check_page, signed_in_page
 from tests.support.driver import Driver
 from tests.support.organisation_flow import connected_system
 from tests.support.practice_referral import fill_in_the_form, referral_ids
 from tests.support.temporal_env import skip_time
-from tests.support.web_people import PASSWORD, People
+from tests.support.web_people import People
 
 pytestmark = pytest.mark.system
 
@@ -53,11 +53,7 @@ async def journey(
 
         async def open_page_as(role: str) -> Page:
             """A browser of one's own, signed in as the person with that role."""
-            context = await new_context(base_url=running.app_url)
-            await block_other_sites(context, running.app_url)
-            page = await context.new_page()
-            await sign_in(page, people[role].username, PASSWORD)
-            return page
+            return await signed_in_page(new_context, running.app_url, people[role].username)
 
         yield Journey(running.driver, open_page_as)
 

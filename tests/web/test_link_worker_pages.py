@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.settings import Settings
 from domain.enums import TaskKind
 from domain.tables import LinkWorkerTeam, Practice
-from tests.support.browser import block_other_sites, check_page, sign_in
+from tests.support.browser import check_page, sign_in, signed_in_page
 from tests.support.driver import Driver
 from tests.support.organisation_flow import connected_system
 from tests.support.web_people import PASSWORD, People
@@ -46,10 +46,7 @@ async def system(
     new_context: Any,
 ) -> AsyncIterator[LinkWorkerSystem]:
     async with connected_system(time_skipping_env, engine, settings, False) as running:
-        context = await new_context(base_url=running.app_url)
-        await block_other_sites(context, running.app_url)
-        page = await context.new_page()
-        await sign_in(page, people["link_worker"].username, PASSWORD)
+        page = await signed_in_page(new_context, running.app_url, people["link_worker"].username)
         yield LinkWorkerSystem(running.driver, page)
 
 
