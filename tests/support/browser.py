@@ -13,7 +13,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from temporalio.client import Client
 from api.main import create_app
 from core.settings import Settings
 from tests.support.event_loop_db import DatabaseOnEventLoop, guarded
+from tests.support.web_people import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -105,6 +106,18 @@ async def sign_in(page: Page, username: str, password: str, path: str = "/sign-i
     await page.get_by_label("Password", exact=True).fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_load_state()
+
+
+async def signed_in_page(
+    new_context: Callable[..., Awaitable[BrowserContext]], base_url: str, username: str
+) -> Page:
+    """A browser of that person's own (pytest-playwright's ``new_context``), at the app only,
+    signed in with ``PASSWORD``."""
+    context = await new_context(base_url=base_url)
+    await block_other_sites(context, base_url)
+    page = await context.new_page()
+    await sign_in(page, username, PASSWORD)
+    return page
 
 
 async def check_page(page: Page, name: str) -> None:

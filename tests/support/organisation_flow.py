@@ -18,6 +18,7 @@ from catalogue.tables import Service
 from core.settings import Settings
 from tests.support.browser import running_app
 from tests.support.driver import Driver
+from tests.support.event_loop_db import DatabaseOnEventLoop
 from tests.support.system import running_system
 
 
@@ -28,12 +29,17 @@ class ConnectedSystem(NamedTuple):
 
 @asynccontextmanager
 async def connected_system(
-    env: WorkflowEnvironment, engine: Engine, settings: Settings
+    env: WorkflowEnvironment, engine: Engine, settings: Settings, cache_workflows: bool = True
 ) -> AsyncIterator[ConnectedSystem]:
-    async with running_system(env, engine, settings, cache_workflows=True) as driver:
+    """Fails the test if any page request queried the database on the event loop."""
+    on_event_loop = DatabaseOnEventLoop()
+    async with running_system(env, engine, settings, cache_workflows) as driver:
         on_queue = settings.model_copy(update={"task_queue": driver.task_queue})
-        with running_app(on_queue, env.client) as app_url:
+        with running_app(on_queue, env.client, on_event_loop) as app_url:
             yield ConnectedSystem(driver, app_url)
+    assert not on_event_loop.violations, "database work on the event loop:\n" + "\n".join(
+        on_event_loop.violations
+    )
 
 
 def a_service_of(engine: Engine, organisation_id: str) -> str:

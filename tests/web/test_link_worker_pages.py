@@ -16,10 +16,9 @@ from temporalio.testing import WorkflowEnvironment
 from core.settings import Settings
 from domain.enums import TaskKind
 from domain.tables import LinkWorkerTeam, Practice
-from tests.support.browser import block_other_sites, check_page, running_app, sign_in
+from tests.support.browser import check_page, sign_in, signed_in_page
 from tests.support.driver import Driver
-from tests.support.event_loop_db import DatabaseOnEventLoop
-from tests.support.system import running_system
+from tests.support.organisation_flow import connected_system
 from tests.support.web_people import PASSWORD, People
 from tests.web.data import a_referral, a_task
 
@@ -46,18 +45,9 @@ async def system(
     people: People,
     new_context: Any,
 ) -> AsyncIterator[LinkWorkerSystem]:
-    on_event_loop = DatabaseOnEventLoop()
-    async with running_system(time_skipping_env, engine, settings, False) as driver:
-        app_settings = settings.model_copy(update={"task_queue": driver.task_queue})
-        with running_app(app_settings, time_skipping_env.client, on_event_loop) as url:
-            context = await new_context(base_url=url)
-            await block_other_sites(context, url)
-            page = await context.new_page()
-            await sign_in(page, people["link_worker"].username, PASSWORD)
-            yield LinkWorkerSystem(driver, page)
-    assert not on_event_loop.violations, "database work on the event loop:\n" + "\n".join(
-        on_event_loop.violations
-    )
+    async with connected_system(time_skipping_env, engine, settings, False) as running:
+        page = await signed_in_page(new_context, running.app_url, people["link_worker"].username)
+        yield LinkWorkerSystem(running.driver, page)
 
 
 async def expect_steps_offered(page: Page, *offered: str) -> None:

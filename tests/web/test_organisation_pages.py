@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import Page, expect
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
@@ -15,7 +15,7 @@ from catalogue.tables import ServiceCapacity
 from core.settings import Settings
 from domain.enums import ServiceReferralStatus
 from domain.tables import ServiceReferral
-from tests.support.browser import block_other_sites, check_page, sign_in
+from tests.support.browser import check_page, sign_in, signed_in_page
 from tests.support.organisation_flow import (
     ConnectedSystem,
     a_service_of,
@@ -168,11 +168,7 @@ async def system(
 async def organisation_page(
     new_context, system: ConnectedSystem, people: People
 ) -> AsyncIterator[Page]:
-    context: BrowserContext = await new_context(base_url=system.app_url)
-    await block_other_sites(context, system.app_url)
-    page = await context.new_page()
-    await sign_in(page, people["organisation"].username, PASSWORD)
-    yield page
+    yield await signed_in_page(new_context, system.app_url, people["organisation"].username)
 
 
 async def test_accepting_by_keyboard_alone_then_saying_the_person_started(

@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 from playwright.async_api import Page, expect
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -21,13 +21,13 @@ from domain.messages import workflow_id_for
 from domain.tables import Person, Referral
 from tests.support.browser import check_page, running_app, sign_in
 from tests.support.driver import Driver
+from tests.support.practice_referral import NHS_NUMBER, fill_in_the_form, referral_ids
 from tests.support.system import running_system
 from tests.support.web_people import PASSWORD, People
 from tests.web.data import a_referral
 
 pytestmark = pytest.mark.system
 
-NHS_NUMBER = "9434765919"
 LEISURE = "org-millbrook-leisure-trust"
 SWEMWBS_BEFORE = {"instrument": "swemwbs", "answers": {f"item{i}": 2 for i in range(1, 8)}}
 
@@ -63,35 +63,6 @@ def app_url(
     with_queue = settings.model_copy(update={"task_queue": system.task_queue})
     with running_app(with_queue, time_skipping_env.client) as base_url:
         yield base_url
-
-
-def referral_ids(engine: Engine, nhs_number: str = NHS_NUMBER) -> list[UUID]:
-    with Session(engine) as session:
-        return list(
-            session.exec(
-                select(Referral.id)
-                .join(Person, col(Person.referral_id) == Referral.id)
-                .where(Person.nhs_number == nhs_number)
-            ).all()
-        )
-
-
-async def fill_in_the_form(page: Page, nhs_number: str = NHS_NUMBER) -> None:
-    await page.get_by_label("NHS number").fill(nhs_number)
-    await page.get_by_label("First name").fill("Marigold")
-    await page.get_by_label("Last name").fill("Featherstonehaugh")
-    await page.get_by_label("Day").fill("14")
-    await page.get_by_label("Month").fill("3")
-    await page.get_by_label("Year").fill("1948")
-    await page.get_by_label("Postcode").fill("mb3 7qx")
-    await page.get_by_label("Phone number (optional)").fill("07700 900461")
-    await page.get_by_label("Text message").check()
-    await page.locator("#contact_consent").check()
-    await page.get_by_label("Why are you referring the person?").fill("Rarely leaves the house")
-    await page.get_by_label("Physical activity").check()
-    await page.locator("#consent_given").check()
-    await page.get_by_label("Their name and contact details only").check()
-    await page.get_by_label("Also the services they used").check()
 
 
 async def test_refer_check_answers_change_one_and_send_once(
@@ -398,6 +369,7 @@ async def test_the_referral_form_works_by_keyboard_alone(
         "birth_date-month": "3",
         "birth_date-year": "1948",
         "postcode": "MB3 7QX",
+        "phone": "07700 900461",  # the first way to be contacted, a text, needs one
     }
     for element_id, text in typed.items():
         await tab_to(page, element_id)
