@@ -266,7 +266,8 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(max_length=200, unique=True)
     referral_id: UUID = Field(foreign_key="referral.id", index=True)
-    kind: MessageKind = Field(sa_type=ENUM)
+    kind: MessageKind = Field(sa_type=String(64))
+    """Wider than other enum columns: message kinds name their recipient and event."""
     recipient_kind: RecipientKind = Field(sa_type=ENUM)
     recipient_id: str = Field(max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

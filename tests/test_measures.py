@@ -225,3 +225,19 @@ def test_thresholds_and_small_numbers_come_from_the_environment(
     # Instruments not named keep their default threshold.
     assert settings.measures.for_instrument(INSTRUMENTS["ucla3", "1"]) == 1.0
     assert settings.reports.small_numbers == 10
+
+
+def test_every_stored_code_fits_its_column() -> None:
+    """PostgreSQL refuses a value longer than its VARCHAR; SQLite silently keeps it, so only
+    a run on PostgreSQL that reached the step would show it."""
+    import domain.enums as enums
+    from domain.tables import ENUM, OutboxMessage
+
+    message_kind_length = OutboxMessage.__table__.c.kind.type.length  # type: ignore[attr-defined]
+    for name in dir(enums):
+        kind = getattr(enums, name)
+        if isinstance(kind, type) and issubclass(kind, enums.StrEnum) and kind is not enums.StrEnum:
+            limit = message_kind_length if kind is enums.MessageKind else ENUM.length
+            assert limit is not None
+            too_long = [v.value for v in kind if len(v.value) > limit]
+            assert not too_long, f"{name} values longer than {limit}: {too_long}"

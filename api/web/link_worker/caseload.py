@@ -86,11 +86,7 @@ def caseload_page(
     if status:
         conditions.append(col(Referral.status) == ReferralStatus(status))
 
-    total = session.exec(
-        select(func.count())
-        .select_from(Referral)
-        .where(*conditions)
-    ).one()
+    total = session.exec(select(func.count()).select_from(Referral).where(*conditions)).one()
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(page, pages)
     # The soonest open task of each referral shown, in the same query: what is next, and when.
