@@ -32,6 +32,7 @@ def environment() -> Environment:
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,
     )
     env.filters["local_date"] = local_date
     env.filters["local_time"] = local_time
