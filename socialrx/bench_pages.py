@@ -156,9 +156,13 @@ class _Statements:
     def _before(self, conn: Any, cursor: Any, sql: str, parameters: Any, *_: Any) -> None:
         conn.info.setdefault("bench_started", []).append(time.perf_counter())
 
-    def _after(self, conn: Any, cursor: Any, sql: str, parameters: Any, *_: Any) -> None:
+    def _after(
+        self, conn: Any, cursor: Any, sql: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         started = conn.info["bench_started"].pop()
-        self.seen.append(Statement(sql, parameters, time.perf_counter() - started))
+        # Of an executemany (the access log's rows), the first row's: EXPLAIN runs one.
+        one = parameters[0] if executemany and parameters else parameters
+        self.seen.append(Statement(sql, one, time.perf_counter() - started))
 
     def take(self) -> list[Statement]:
         seen, self.seen = self.seen, []

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlmodel import Session, col
 from typer.testing import CliRunner
 
 from domain.enums import AssigneeKind, TaskStatus
 from domain.tables import AuditEvent, Referral, Task
-from socialrx.bench_pages import PAGES
+from socialrx.bench_pages import PAGES, _Statements
 from socialrx.cli import app
 
 pytestmark = pytest.mark.system
@@ -63,3 +63,20 @@ def test_bench_pages_refuses_sizes_it_cannot_compare(database_url: str) -> None:
     )
     assert result.exit_code != 0
     assert "two sizes" in result.output
+
+
+def test_the_plan_of_a_statement_run_for_many_rows_is_of_its_first_row() -> None:
+    # A page's slowest statement can be the access log's insert of every row shown, run as
+    # one executemany; EXPLAIN takes one row's parameters, and used to fail on the list.
+    engine = create_engine("sqlite://")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE seen (referral INTEGER, who TEXT)"))
+    statements = _Statements(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO seen VALUES (:referral, :who)"),
+            [{"referral": 1, "who": "a"}, {"referral": 2, "who": "b"}],
+        )
+    (insert,) = [s for s in statements.take() if s.sql.startswith("INSERT")]
+    assert insert.parameters == (1, "a")
+    assert isinstance(statements.explain(insert), str)
