@@ -8,8 +8,8 @@ from api.errors import VISIBLE
 from api.schemas import (
     TaskOut,
 )
-from api.task_lists import task_list
-from domain.enums import AssigneeKind, TaskStatus
+from api.task_lists import link_worker_task_kinds, task_list
+from domain.enums import TaskStatus
 
 router = APIRouter(prefix="/link-workers", tags=["link workers"])
 
@@ -26,5 +26,4 @@ def list_tasks(
     task_status: TaskStatus = Query(default=TaskStatus.OPEN, alias="status"),
 ) -> list[TaskOut]:
     worker = access.team_link_worker_or_404(link_worker_id)
-    kinds = [AssigneeKind.LINK_WORKER] + ([AssigneeKind.TEAM_LEAD] if worker.is_team_lead else [])
-    return task_list(access, link_worker_id, kinds, task_status)
+    return task_list(access, link_worker_id, link_worker_task_kinds(worker), task_status)
