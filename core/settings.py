@@ -2,16 +2,60 @@
 
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.enums import MessageKind
 from domain.measures import MeasureThresholds
 from domain.policy import ReferralPolicy
+from domain.unit_costs import UNIT_COSTS
+
+
+# --- Return on investment (issue 14): unit costs, the programme's cost, the bootstrap ---
+class ReturnOnInvestmentSettings(BaseModel):
+    """What the return-on-investment report costs service use at, and what it compares the
+    saving with. Defaults and their sources: ``domain/unit_costs.py``."""
+
+    unit_costs: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            item: cost.pounds for item, cost in UNIT_COSTS.items() if cost.pounds is not None
+        },
+        description="Service-use item -> pounds per contact; an item without one is not costed.",
+    )
+    service_use_period: timedelta = Field(
+        default=timedelta(days=91),
+        gt=timedelta(0),
+        description="The period the service-use questions ask about; changes are annualised "
+        "from it (365 days / this).",
+    )
+    programme_cost_per_year: Decimal | None = Field(
+        default=None,
+        ge=0,
+        description="The whole programme's cost for a year (link workers, overheads); "
+        "pro-rated to a report's period. Unset: give programme_cost on the report.",
+    )
+    bootstrap_resamples: int = Field(default=2000, ge=100, le=100_000)
+    bootstrap_seed: int = Field(default=14, description="Makes the interval reproducible.")
+
+    @field_validator("unit_costs")
+    @classmethod
+    def _known_items(cls, costs: dict[str, Decimal]) -> dict[str, Decimal]:
+        unknown = sorted(set(costs) - set(UNIT_COSTS))
+        if unknown:
+            raise ValueError(f"unknown service-use item(s) {', '.join(unknown)}; known: "
+                             f"{', '.join(UNIT_COSTS)}")  # fmt: skip
+        if any(pounds < 0 for pounds in costs.values()):
+            raise ValueError("a unit cost cannot be negative")
+        return costs
+
+    def unit_cost(self, item: str) -> Decimal | None:
+        """The service's own cost for the item, else the default (None: not costed)."""
+        return self.unit_costs.get(item, UNIT_COSTS[item].pounds)
 
 
 class ReportSettings(BaseModel):
@@ -21,6 +65,7 @@ class ReportSettings(BaseModel):
         description="Counts below this are suppressed in every report that leaves the "
         "service (CSV, HTML, and JSON unless internal data is asked for).",
     )
+    roi: ReturnOnInvestmentSettings = Field(default_factory=ReturnOnInvestmentSettings)
 
 
 class MeshSettings(BaseModel):

@@ -6,13 +6,22 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlmodel import Session
 
-from reports.charts import funnel_chart, outcome_chart, uptake_chart, waits_chart
+from reports.charts import funnel_chart, outcome_chart, roi_chart, uptake_chart, waits_chart
 from reports.filters import ReportFilter
 from reports.funnel import closures, funnel
 from reports.outcomes import outcomes
+from reports.roi import RoiInputs, return_on_investment
 from reports.small_numbers import Suppression
 from reports.uptake import uptake
 from reports.waits import waits
+
+# A commissioner's words for the items, as the evaluations name them.
+SERVICE_USE_LABELS = {
+    "gp_consultations": "GP consultations",
+    "ae_attendances": "A&E attendances",
+    "outpatient_appointments": "Outpatient appointments",
+    "inpatient_stays": "Inpatient stays",
+}
 
 
 @cache
@@ -25,8 +34,11 @@ def _templates() -> Environment:
     )
 
 
-def commissioner_page(session: Session, filters: ReportFilter, small: Suppression) -> str:
+def commissioner_page(
+    session: Session, filters: ReportFilter, small: Suppression, roi_inputs: RoiInputs
+) -> str:
     """Always suppressed: the page is made to be printed and shared."""
+    the_roi = return_on_investment(session, filters, small, roi_inputs)
     the_funnel = funnel(session, filters, small)
     the_outcomes = outcomes(session, filters, small)
     the_waits = waits(session, filters, small)
@@ -43,11 +55,14 @@ def commissioner_page(session: Session, filters: ReportFilter, small: Suppressio
             waits=the_waits,
             uptake=the_uptake,
             closures=closures(session, filters, small),
+            roi=the_roi,
+            labels=SERVICE_USE_LABELS,
             charts={
                 "funnel": funnel_chart(the_funnel),
                 "waits": waits_chart(the_waits),
                 "uptake": uptake_chart(the_uptake),
                 "outcomes": outcome_chart(the_outcomes),
+                "roi": roi_chart(the_roi),
             },
         )
     )

@@ -195,8 +195,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     # Reports are for commissioners; to anyone else they do not exist.
     **{
         ("GET", f"/reports/{report}"): Row(f"/reports/{report}", {"commissioner": {200}})
-        for report in ("funnel", "closures", "outcomes", "waits", "uptake", "volumes")
+        for report in ("funnel", "closures", "outcomes", "waits", "uptake", "volumes", "roi")
     },
+    ("GET", "/reports/roi.csv"): Row("/reports/roi.csv", {"commissioner": {200}}),
     ("GET", "/reports/commissioner.html"): Row(
         "/reports/commissioner.html", {"commissioner": {200}}
     ),
