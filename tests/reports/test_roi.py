@@ -4,15 +4,17 @@ A&E attendances 5 -> 1; 14 referrals, 11 of them in January 2026."""
 
 import csv
 import io
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from core.settings import ReturnOnInvestmentSettings
+from core.settings import ReturnOnInvestmentSettings, Settings
 from tests.support.reports import COMMISSIONER, report_api, signed_in_as
 
 JANUARY = {"start": "2026-01-01", "end": "2026-01-31"}
@@ -191,3 +193,30 @@ async def test_the_page_says_contacts_fell_and_shows_the_return(
     assert 'id="chart-roi"><svg' in roi_section
     assert "no control group" in roi_section and "Regression to the mean" in roi_section
     assert "Not costed (no unit cost): outpatient appointments, inpatient stays" in roi_section
+
+
+def test_unit_costs_and_the_period_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SOCIALRX_REPORTS__ROI__UNIT_COSTS", '{"outpatient_appointments": 150.5}')
+    monkeypatch.setenv("SOCIALRX_REPORTS__ROI__SERVICE_USE_PERIOD", "P73D")
+    roi = Settings().reports.roi
+    assert roi.unit_cost("outpatient_appointments") == Decimal("150.5")
+    assert roi.unit_cost("gp_consultations") == Decimal(49)  # the default stays
+    assert roi.unit_cost("inpatient_stays") is None  # no default: not costed
+    assert roi.service_use_period == timedelta(days=73)
+
+
+@pytest.mark.parametrize(
+    ("costs", "error"),
+    [
+        ('{"dentist_visits": 40}', "unknown service-use item"),
+        ('{"ae_attendances": -1}', "negative"),
+    ],
+)
+def test_a_bad_unit_cost_setting_says_what_to_fix(
+    monkeypatch: pytest.MonkeyPatch, costs: str, error: str
+) -> None:
+    monkeypatch.setenv("SOCIALRX_REPORTS__ROI__UNIT_COSTS", costs)
+    with pytest.raises(ValidationError, match=error):
+        Settings()
