@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from reports.funnel import Funnel
 from reports.outcomes import Outcomes
-from reports.roi import ReturnOnInvestment
+from reports.roi import ITEM_LABELS, ReturnOnInvestment
 from reports.uptake import Uptake
 from reports.waits import Waits
 
@@ -114,7 +114,7 @@ def roi_chart(report: ReturnOnInvestment) -> str:
     costed = [item for item in report.items if item.unit_cost is not None]
     return _bars(
         "NHS cost avoided a year, by item (£; negative: cost added)",
-        [item.item.replace("_", " ") for item in costed],
+        [ITEM_LABELS[item.item] for item in costed],
         [None if i.annual_cost_change is None else -i.annual_cost_change for i in costed],
         "",
     )

@@ -193,7 +193,7 @@ def contacts_words(before: int | None, after: int | None, change_pct: float | No
     if before is None or after is None:
         return NOT_SHOWN
     if after == before:
-        return f"no change ({before} before and after)"
+        return "none before or after" if not before else f"no change ({before} before and after)"
     verb = "fell" if after < before else "rose"
     by = "" if change_pct is None else f" by {abs(change_pct):.1f}%"
     return f"{verb}{by} (from {before} to {after})"

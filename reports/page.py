@@ -10,18 +10,10 @@ from reports.charts import funnel_chart, outcome_chart, roi_chart, uptake_chart,
 from reports.filters import ReportFilter
 from reports.funnel import closures, funnel
 from reports.outcomes import outcomes
-from reports.roi import RoiInputs, return_on_investment
+from reports.roi import ITEM_LABELS, RoiInputs, return_on_investment
 from reports.small_numbers import Suppression
 from reports.uptake import uptake
 from reports.waits import waits
-
-# A commissioner's words for the items, as the evaluations name them.
-SERVICE_USE_LABELS = {
-    "gp_consultations": "GP consultations",
-    "ae_attendances": "A&E attendances",
-    "outpatient_appointments": "Outpatient appointments",
-    "inpatient_stays": "Inpatient stays",
-}
 
 
 @cache
@@ -56,7 +48,7 @@ def commissioner_page(
             uptake=the_uptake,
             closures=closures(session, filters, small),
             roi=the_roi,
-            labels=SERVICE_USE_LABELS,
+            labels=ITEM_LABELS,
             charts={
                 "funnel": funnel_chart(the_funnel),
                 "waits": waits_chart(the_waits),

@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlmodel import Session, col
 
 from core.settings import ReturnOnInvestmentSettings
-from domain.measures import INSTRUMENTS
+from domain.measures import INSTRUMENTS, Direction
 from domain.report_tables import OutcomeChange as C
 from domain.report_tables import ReferralMilestone as M
 from domain.unit_costs import UNIT_COSTS
@@ -35,6 +35,13 @@ from reports.small_numbers import Suppression
 from reports.tables import Table
 
 SERVICE_USE = INSTRUMENTS["service_use", "1"]
+# A commissioner's words for the items, as the evaluations name them.
+ITEM_LABELS = {
+    "gp_consultations": "GP consultations",
+    "ae_attendances": "A&E attendances",
+    "outpatient_appointments": "Outpatient appointments",
+    "inpatient_stays": "Inpatient stays",
+}
 PENNY = Decimal("0.01")
 YEAR_DAYS = Decimal(365)
 CAVEATS = (
@@ -54,7 +61,9 @@ CAVEATS = (
 
 class RoiItem(BaseModel):
     item: str
-    direction: str = Field(default="lower_is_better", description="Fewer contacts is better.")
+    direction: Direction = Field(
+        default=Direction.LOWER_IS_BETTER, description="Fewer contacts is better."
+    )
     contacts_before: int | None
     contacts_after: int | None
     change_pct: float | None = Field(description="Negative is fewer contacts: better.")
