@@ -40,6 +40,7 @@ def test_existing_service_use_changes_get_their_counts_before(tmp_path: Path) ->
                        {"id": referral, "at": at, "instrument": instrument})  # fmt: skip
     command.upgrade(config, "head")
     with engine.connect() as db:
-        before = dict(db.execute(text("SELECT instrument, item_before FROM outcome_change")).all())
+        rows = db.execute(text("SELECT instrument, item_before FROM outcome_change")).all()
+    before = {instrument: counts for instrument, counts in rows}
     engine.dispose()
     assert before == {"service_use": BASELINE, "ucla3": "{}"}
