@@ -302,7 +302,9 @@ def _bootstrap(
     unit = [float((costs[item] or 0) * annualise) for item in SERVICE_USE.items]
     avoided_each = np.array([sum(u * x for u, x in zip(unit, change, strict=True))
                              for change, _, _ in groups])  # fmt: skip
-    counts = np.array([count for _, count, _ in groups], dtype=float)
+    # People whose changes cost the same are one group: a draw costs the number of groups.
+    avoided_each, group = np.unique(avoided_each, return_inverse=True)
+    counts = np.bincount(group, weights=[count for _, count, _ in groups])
     n = int(counts.sum())
     draws = np.random.default_rng(seed).multinomial(n, counts / counts.sum(), size=resamples)
     returns = 100.0 * (draws @ avoided_each) / float(for_people)
