@@ -1,4 +1,5 @@
-"""The one-page printable commissioner report: key figures, four charts, small tables."""
+"""The printable commissioner report: key figures, four charts and small tables on one A4
+page; what the service saves (return on investment) with its chart on a second."""
 
 from datetime import UTC, datetime
 from functools import cache
