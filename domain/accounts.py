@@ -28,6 +28,8 @@ class UserAccount(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     organisation_kind: OrganisationKind = Field(sa_type=ENUM)
     organisation_id: str = Field(max_length=64, index=True)
+    """For a link worker, the team they had when the account was made: their team now is
+    read from ``link_worker`` at each request (``accounts.credentials.SignedIn``)."""
     link_worker_id: str | None = Field(default=None, foreign_key="link_worker.id", max_length=64)
     active: bool = True
     created_at: datetime = _created()
