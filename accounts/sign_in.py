@@ -16,13 +16,15 @@ sign-in page alike.
   box, a password or a patient's name included); it is still counted, as a digest.
 """
 
+import asyncio
 import hashlib
 import math
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
+from anyio import to_thread
 from sqlalchemy import case, delete, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
@@ -76,21 +78,26 @@ class HashingBusy(SignInRefused):
 
 
 class PasswordGate:
-    """At most ``concurrency`` password checks at once in this process."""
+    """At most ``concurrency`` password checks at once in this process.
+
+    A sign-in waits for its turn on the event loop, holding no worker thread: waiting in a
+    thread would let a flood of sign-ins take every thread of the pool that the API's plain
+    ``def`` routes run in, and so stall the whole API, not only signing in."""
 
     def __init__(self, concurrency: int, wait: timedelta) -> None:
-        self._turns = threading.BoundedSemaphore(concurrency)
+        self._turns = asyncio.Semaphore(concurrency)
         self._wait = wait.total_seconds()
 
     @classmethod
     def from_settings(cls, settings: SignInSettings) -> "PasswordGate":
         return cls(settings.hashing_concurrency, settings.hashing_wait)
 
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        # Blocking is right here: sign-in routes are plain ``def``, run in a worker thread.
-        if not self._turns.acquire(timeout=self._wait):
-            raise HashingBusy()
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        try:
+            await asyncio.wait_for(self._turns.acquire(), self._wait)
+        except TimeoutError:
+            raise HashingBusy() from None
         try:
             yield
         finally:
@@ -102,7 +109,7 @@ def _key(kind: str, value: str) -> str:
     return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
 
 
-def sign_in(
+async def sign_in(
     session: Session,
     settings: SignInSettings,
     gate: PasswordGate,
@@ -113,28 +120,51 @@ def sign_in(
 ) -> UserAccount:
     """The account, if ``password`` is its password and neither the name nor the address is
     locked; else raises ``SignInRefused``. ``action`` (e.g. ``POST /auth/token``) is what the
-    access log records as done."""
+    access log records as done. The database work and the hashing run in worker threads."""
+    keys = _Keys(user=_key("user", username), address=_key("address", address))
+    await to_thread.run_sync(_refuse_if_locked, session, keys, username, action)
+    async with gate.turn():
+        user = await to_thread.run_sync(check_password, session, username, password)
+    return await to_thread.run_sync(_outcome, session, settings, keys, user, username, action)
+
+
+class _Keys(NamedTuple):
+    user: str
+    address: str
+
+
+def _refuse_if_locked(session: Session, keys: _Keys, username: str, action: str) -> None:
     now = utcnow()
-    user_key, address_key = _key("user", username), _key("address", address)
     locked_until = session.execute(
         select(_THROTTLE.c.locked_until)
-        .where(_THROTTLE.c.key.in_([user_key, address_key]))
+        .where(_THROTTLE.c.key.in_(keys))
         .where(_THROTTLE.c.locked_until > now)
         .order_by(_THROTTLE.c.locked_until.desc())
     ).scalar()
+    session.commit()
     if locked_until is not None:
         _log_refusal(session, username, f"{action}: refused, locked after failed sign-ins", now)
         raise TooManyFailures(max(1, math.ceil((locked_until - now).total_seconds())))
-    with gate.turn():
-        user = check_password(session, username, password)
+
+
+def _outcome(
+    session: Session,
+    settings: SignInSettings,
+    keys: _Keys,
+    user: UserAccount | None,
+    username: str,
+    action: str,
+) -> UserAccount:
+    """Forgive the name's failures after a success, or count a failure against both."""
+    now = utcnow()
     if user is not None:
         # The name's failures are forgiven; the address's are not, or an attacker with one
         # account of their own could clear their address's count between guesses.
-        session.execute(delete(_THROTTLE).where(_THROTTLE.c.key == user_key))
+        session.execute(delete(_THROTTLE).where(_THROTTLE.c.key == keys.user))
         session.commit()
         return user
-    _count_failure(session, settings, user_key, settings.user_failures_before_lock, now)
-    _count_failure(session, settings, address_key, settings.address_failures_before_lock, now)
+    _count_failure(session, settings, keys.user, settings.user_failures_before_lock, now)
+    _count_failure(session, settings, keys.address, settings.address_failures_before_lock, now)
     _prune(session, settings, now)
     _log_refusal(session, username, f"{action}: refused, wrong password or inactive", now)
     raise WrongPassword()

@@ -102,6 +102,18 @@ async def test_a_user_name_locks_after_n_failures_even_for_the_right_password(
     assert (await sign_in(client, "ben", PASSWORD)).status_code == 200
 
 
+async def test_every_api_process_sees_the_same_lock(
+    client: httpx.AsyncClient, database_url: str, tmp_path: Path
+) -> None:
+    for _ in range(GUARD.user_failures_before_lock):
+        await sign_in(client, "amira", WRONG)
+    # Another process: its own app, its own engine and pool; only the database is shared.
+    other = create_app(_app_settings(database_url, tmp_path, GUARD), temporal=None)
+    transport = httpx.ASGITransport(app=other, client=("203.0.113.5", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="https://socialrx.test") as http:
+        assert (await sign_in(http, "amira", PASSWORD)).status_code == 429
+
+
 async def test_the_lock_lifts_after_its_time_and_doubles_with_each_further_failure(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

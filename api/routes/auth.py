@@ -3,6 +3,7 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlmodel import Session
@@ -49,15 +50,19 @@ class SignedOut(BaseModel):
         503: problem("Too many sign-ins at once, or the database did not answer; try again."),
     },
 )
-def sign_in(
+async def sign_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
 ) -> Token:
+    # async: it waits for its turn to hash on the event loop (``accounts.sign_in``); every
+    # database query and the hashing itself run in worker threads.
     try:
-        return start_session(request, response, session, settings, form.username, form.password)
+        return await start_session(
+            request, response, session, settings, form.username, form.password
+        )
     except SignInRefused as refusal:
         if refusal.retry_after is None:
             raise unauthenticated(str(refusal)) from refusal
@@ -65,7 +70,7 @@ def sign_in(
         raise HTTPException(refusal.status_code, str(refusal), headers=headers) from refusal
 
 
-def start_session(
+async def start_session(
     request: Request,
     response: Response,
     session: Session,
@@ -78,7 +83,7 @@ def start_session(
     gate: PasswordGate = request.app.state.password_gate
     route = getattr(request.scope.get("route"), "path", request.url.path)
     address = request.client.host if request.client else "unknown"
-    user = guarded_sign_in(
+    user = await guarded_sign_in(
         session,
         settings.sign_in,
         gate,
@@ -88,7 +93,7 @@ def start_session(
         action=f"{request.method} {route}",
     )
     lifetime = settings.session_lifetime
-    token, _ = credentials.start_session(session, user, lifetime)
+    token, _ = await run_in_threadpool(credentials.start_session, session, user, lifetime)
     seconds = int(lifetime.total_seconds())
     # For web pages: script cannot read it, and other sites cannot make the browser send it.
     response.set_cookie(

@@ -45,7 +45,7 @@ def sign_in_page(request: Request, next: str | None = None, signed_out: bool = F
 
 
 @router.post(SIGN_IN_PATH)
-def sign_in(
+async def sign_in(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -66,7 +66,8 @@ def sign_in(
     # made first so that the JSON API's sign-in sets its cookie on it.
     response = RedirectResponse(next_path or "/", status.HTTP_303_SEE_OTHER)
     try:
-        auth.start_session(request, response, session, settings, username, password)
+        # async, as the JSON API's: the database and the hashing run in worker threads.
+        await auth.start_session(request, response, session, settings, username, password)
     except SignInRefused as refusal:
         if refusal.retry_after is None:
             # One message for both fields: which of the two was wrong is not told.
