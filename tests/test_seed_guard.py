@@ -9,11 +9,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from domain.accounts import UserAccount
 from domain.tables import Person, Referral
 from socialrx.cli import app
 from socialrx.demo import load_demo_people
+from socialrx.seed import demo_refusal
 
 runner = CliRunner()
 REAL_NHS_NUMBER = "4010232137"  # valid check digit, outside the 999 test range
@@ -93,3 +94,12 @@ def test_production_never_gets_demo_accounts(
         code, errors = seed(*options)
         assert code == 1 and "production" in errors
     assert accounts(engine) == []
+
+
+def test_socialrx_devs_check_refuses_production_only(engine: Engine) -> None:
+    """``socialrx dev`` asks with demo=True: its own referrals are a developer's test data."""
+    refer(engine, REAL_NHS_NUMBER)
+    with Session(engine) as session:
+        assert demo_refusal(session, Settings(env="dev"), demo=True) is None
+        refusal = demo_refusal(session, Settings(env="production"), demo=True)
+    assert refusal is not None and "production" in refusal
