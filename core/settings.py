@@ -192,11 +192,58 @@ class NotifySettings(BaseModel):
     )
 
 
+# --- sign-in and accounts (issue 12): throttling, password hashing ----------------------
+class SignInSettings(BaseModel):
+    """How failed sign-ins are slowed down, and how many passwords are hashed at once."""
+
+    user_failures_before_lock: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins for one user name after which it is locked for a while.",
+    )
+    address_failures_before_lock: int = Field(
+        default=30,
+        ge=1,
+        description="Failed sign-ins from one client address after which it is locked (higher "
+        "than for a user name: many people may share one address behind a network's NAT).",
+    )
+    lock: timedelta = Field(
+        default=timedelta(minutes=1),
+        gt=timedelta(0),
+        description="The first lock; it doubles with each further failure, up to lock_max.",
+    )
+    lock_max: timedelta = Field(
+        default=timedelta(hours=1), gt=timedelta(0), description="The longest lock."
+    )
+    forget_failures_after: timedelta = Field(
+        default=timedelta(minutes=15),
+        gt=timedelta(0),
+        description="Failures are forgotten (and their row pruned) this long after the last "
+        "one, once no lock is running.",
+    )
+    hashing_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="Passwords checked at once per API process: each argon2 check takes a "
+        "core and tens of MiB, so a flood of sign-ins must queue rather than eat them all.",
+    )
+    hashing_wait: timedelta = Field(
+        default=timedelta(seconds=5),
+        gt=timedelta(0),
+        description="How long a sign-in waits for a turn to check its password before it "
+        "answers 503 with Retry-After.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SOCIALRX_", env_nested_delimiter="__", extra="ignore"
     )
 
+    env: Literal["dev", "test", "production"] = Field(
+        default="dev",
+        description="Where this runs (SOCIALRX_ENV): production refuses demo accounts.",
+    )
     var_dir: Path = Field(default=Path("var"), description="Where local state lives.")
     database_url: str = Field(
         default="", description="SQLAlchemy URL; empty means a SQLite file under var_dir."
@@ -262,6 +309,12 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(
         default_factory=NotifySettings,
         description="GOV.UK Notify for texts and emails to the person; empty key = not configured.",
+    )
+
+    sign_in: SignInSettings = Field(
+        default_factory=SignInSettings,
+        description="Sign-in throttling and password hashing, e.g. "
+        "SOCIALRX_SIGN_IN__USER_FAILURES_BEFORE_LOCK=5, SOCIALRX_SIGN_IN__HASHING_CONCURRENCY=2.",
     )
 
     @property

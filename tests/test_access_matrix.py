@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from catalogue.tables import ServiceAtLocation
 from core.db import engine_for
-from core.settings import Settings
+from core.settings import Settings, SignInSettings
 from domain.tables import LinkWorker, LinkWorkerTeam, Practice
 from tests.support.database import empty_all_tables
 from tests.support.driver import NHS_NUMBERS_USED, SWEMWBS_LATER, Driver, person
@@ -240,7 +240,16 @@ async def world(
 ) -> AsyncIterator[World]:
     engine = engine_for(database_url)
     empty_all_tables(engine)
-    settings = Settings(database_url=database_url, var_dir=Path(tmp_path_factory.mktemp("var")))
+    settings = Settings(
+        database_url=database_url,
+        var_dir=Path(tmp_path_factory.mktemp("var")),
+        # Every role signs in wrongly as gp-a81001 once; that the lock then engages is
+        # tests/test_sign_in_guard.py's to check, not this matrix's.
+        sign_in=SignInSettings(
+            user_failures_before_lock=len(EVERYONE) + 1,
+            address_failures_before_lock=len(EVERYONE) + 1,
+        ),
+    )
     async with running_system(time_skipping_env, engine, settings, False) as driver:
         with Session(engine) as session:
             # Another team, with its own practice and link worker.

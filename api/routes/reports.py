@@ -4,7 +4,8 @@ Every report takes the same filters (period, practice, team, organisation, categ
 reads the read model only. Small numbers are suppressed in everything that leaves the
 service: CSV and HTML always, JSON unless the caller asks for ``internal=true`` (the
 unsuppressed figures, for the service's own analysis; they must not be published).
-Anyone but a commissioner gets 404, as if the reports did not exist.
+Anyone but a commissioner gets 404, as if the reports did not exist. A commissioner scoped
+to an area sees its practices' referrals only, and 404 for a practice filter outside it.
 """
 
 from decimal import Decimal
@@ -13,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse
 
-from api.access import commissioner_only
+from api.access import AccessDep, commissioner_only
 from api.deps import SessionDep, SettingsDep
 from api.errors import VISIBLE
 from core.settings import Settings
@@ -38,7 +39,13 @@ router = APIRouter(
 )
 
 
-Filters = Annotated[ReportFilter, Query()]
+def filters_in_area(filters: Annotated[ReportFilter, Query()], access: AccessDep) -> ReportFilter:
+    """The filters asked for, within the commissioner's area (``Access.reports_in_area``).
+    A plain ``def``: it reads the area from the database, so not on the event loop."""
+    return access.reports_in_area(filters)
+
+
+Filters = Annotated[ReportFilter, Depends(filters_in_area)]
 
 
 def _published(settings: Settings) -> Suppression:

@@ -3,9 +3,10 @@ the access log, searchable.
 
 The reports are those of the JSON API (``api.routes.reports``), from the same functions
 (``reports.tables``, ``reports.charts``), always with the small-number suppression, as a
-page leaves the service as surely as a CSV does. The CSV downloads and the printable page
-are the API's own routes, which take the session cookie; the links carry the filters. The
-access log reads with the query of ``GET /audit``.
+page leaves the service as surely as a CSV does. A commissioner scoped to an area sees its
+practices only (``Access.reports_in_area``), in the figures and in the practice list. The
+CSV downloads and the printable page are the API's own routes, which take the session
+cookie; the links carry the filters. The access log reads with the query of ``GET /audit``.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -145,8 +146,11 @@ def report_filter(
     return filters, filters.as_params()
 
 
-def _choices(session: Session) -> dict[str, list[tuple[str, str]]]:
-    practices = session.exec(select(Practice.ods_code, Practice.name).order_by(Practice.name))
+def _choices(session: Session, area: frozenset[str] | None) -> dict[str, list[tuple[str, str]]]:
+    in_area = select(Practice.ods_code, Practice.name).order_by(Practice.name)
+    if area is not None:
+        in_area = in_area.where(col(Practice.ods_code).in_(sorted(area)))
+    practices = session.exec(in_area)
     organisations = session.exec(
         select(Organization.id, Organization.name).order_by(Organization.name)
     )
@@ -172,6 +176,7 @@ def reports_page(request: Request, access: PageAccess) -> Response:
     query = dict(request.query_params)
     errors: dict[str, str] = {}
     filters, params = report_filter(query, errors)
+    filters = access.reports_in_area(filters)
     small = _suppression(request)
     session = access.session
     tables = [
@@ -190,7 +195,7 @@ def reports_page(request: Request, access: PageAccess) -> Response:
         title="Reports",
         errors=errors,
         query=query,
-        choices=_choices(session),
+        choices=_choices(session, access.practices_in_area()),
         tables=tables,
         threshold=small.threshold,
         suffix=suffix,
@@ -207,6 +212,7 @@ def report_chart(request: Request, access: PageAccess, chart: str) -> Response:
     filters, _ = report_filter(dict(request.query_params), errors)
     if errors or chart not in CHART_ALT:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")
+    filters = access.reports_in_area(filters)
     small = _suppression(request)
     session = access.session
     svg = {
