@@ -2,7 +2,7 @@
 last use, and the practices of each commissioner's area.
 
 Revision ID: a12c0ad5e7b3
-Revises: f1a2b3c4d5e6
+Revises: a14e0c57b2d9
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "a12c0ad5e7b3"
-down_revision: str | None = "f1a2b3c4d5e6"
+down_revision: str | None = "a14e0c57b2d9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
