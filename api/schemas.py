@@ -161,7 +161,9 @@ class ContactDetails(BaseModel):
 
 class ServiceReferralForOrganisation(BaseModel):
     """What an organisation sees of a referral to one of its services: enough to reach the
-    person, and the GP's reason only if the person agreed to share it."""
+    person while its service referral is pending, accepted or started (and the person has
+    not withdrawn consent), and the GP's reason and need codes only if the person agreed to
+    share the reason. Otherwise the status only."""
 
     id: UUID
     service_id: str
@@ -169,9 +171,18 @@ class ServiceReferralForOrganisation(BaseModel):
     status: ServiceReferralStatus
     sent_at: datetime
     respond_by: datetime
-    person: ContactDetails
-    reason: str | None = Field(description="Null unless the person agreed to share it.")
-    need_codes: list[str]
+    person: ContactDetails | None = Field(
+        description="Null once the organisation no longer needs to reach the person: it "
+        "declined or was auto-declined, the person did not attend, the referral was "
+        "withdrawn, or the person withdrew consent."
+    )
+    reason: str | None = Field(
+        description="Null unless the person agreed to share it, and while person is null."
+    )
+    need_codes: list[str] = Field(
+        description="The person's needs as codes: empty unless the person agreed to share "
+        "the reason (a code can say as much), and while person is null."
+    )
 
 
 class ReferralProgress(BaseModel):
