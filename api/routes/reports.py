@@ -7,12 +7,13 @@ unsuppressed figures, for the service's own analysis; they must not be published
 Anyone but a commissioner gets 404, as if the reports did not exist.
 """
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse
 
-from api.access import commissioner_only
+from api.access import commissioner_in_browser, commissioner_only
 from api.deps import SessionDep, SettingsDep
 from api.errors import VISIBLE
 from core.settings import Settings
@@ -28,12 +29,11 @@ from reports.waits import Waits, waits
 
 # 404, not 403: to anyone else the reports do not exist. Reports hold no patient data, so,
 # like the access log itself, reading one is not written to the access log.
-router = APIRouter(
-    prefix="/reports",
-    tags=["reports"],
-    dependencies=[Depends(commissioner_only)],
-    responses=VISIBLE,
-)
+router = APIRouter(prefix="/reports", tags=["reports"], responses=VISIBLE)
+# The JSON reports take a bearer token or an API key; the printable page and the CSV files,
+# which the commissioner's pages link to, take the session cookie too.
+report = partial(router.get, dependencies=[Depends(commissioner_only)])
+download = partial(router.get, dependencies=[Depends(commissioner_in_browser)])
 
 
 Filters = Annotated[ReportFilter, Query()]
@@ -56,37 +56,37 @@ def suppression(
 SuppressionDep = Annotated[Suppression, Depends(suppression)]
 
 
-@router.get("/funnel", response_model=Funnel, summary="Referred → completed, with conversions")
+@report("/funnel", response_model=Funnel, summary="Referred → completed, with conversions")
 def funnel_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Funnel:
     return funnel(session, filters, small)
 
 
-@router.get("/closures", response_model=Closures, summary="How referrals closed")
+@report("/closures", response_model=Closures, summary="How referrals closed")
 def closures_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Closures:
     return closures(session, filters, small)
 
 
-@router.get("/outcomes", response_model=Outcomes, summary="Outcome change of people followed up")
+@report("/outcomes", response_model=Outcomes, summary="Outcome change of people followed up")
 def outcomes_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Outcomes:
     return outcomes(session, filters, small)
 
 
-@router.get("/waits", response_model=Waits, summary="Time to first contact; organisation answers")
+@report("/waits", response_model=Waits, summary="Time to first contact; organisation answers")
 def waits_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Waits:
     return waits(session, filters, small)
 
 
-@router.get("/uptake", response_model=Uptake, summary="Uptake by service, category, organisation")
+@report("/uptake", response_model=Uptake, summary="Uptake by service, category, organisation")
 def uptake_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Uptake:
     return uptake(session, filters, small)
 
 
-@router.get("/volumes", response_model=Volumes, summary="Volumes by practice; caseloads")
+@report("/volumes", response_model=Volumes, summary="Volumes by practice; caseloads")
 def volumes_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Volumes:
     return volumes(session, filters, small)
 
 
-@router.get(
+@download(
     "/commissioner.html",
     response_class=HTMLResponse,
     response_model=None,
@@ -98,7 +98,7 @@ def commissioner_report(
     return HTMLResponse(commissioner_page(session, filters, _published(settings)))
 
 
-@router.get(
+@download(
     "/{table}.csv",
     response_class=Response,
     response_model=None,
