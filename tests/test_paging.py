@@ -2,22 +2,18 @@
 maximum) and say the total and the next page in headers; the pages show the same rows in the
 same order, with the NHS pagination component's previous and next links."""
 
-from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from api.main import create_app
 from api.paging import DEFAULT_LIMIT, MAX_LIMIT
 from core.settings import Settings
 from domain.enums import ServiceReferralStatus, TaskKind
-from domain.tables import ServiceReferral
-from tests.support.organisation_flow import a_service_of
 from tests.support.web_people import PASSWORD, People
-from tests.web.data import a_referral, a_task
+from tests.web.data import a_referral, a_service_referral, a_task
 
 S = ServiceReferralStatus
 
@@ -36,22 +32,15 @@ def signed_in(client: TestClient, engine: Engine, role: str) -> tuple[dict[str, 
 
 def service_referrals(engine: Engine, organisation_id: str, statuses: list[S]) -> None:
     referral_id = a_referral(engine, "A81001", "Ada", "Lovelace")
-    service_id = a_service_of(engine, organisation_id)
-    now = datetime.now(UTC)
-    with Session(engine) as session:
-        for number, status in enumerate(statuses):
-            session.add(
-                ServiceReferral(
-                    id=uuid4(),
-                    referral_id=referral_id,
-                    service_id=service_id,
-                    organisation_id=organisation_id,
-                    status=status,
-                    sent_at=now - timedelta(days=40 - number),
-                    respond_by=now + timedelta(days=number % 7, hours=number),
-                )
-            )
-        session.commit()
+    for number, status in enumerate(statuses):
+        a_service_referral(
+            engine,
+            referral_id,
+            organisation_id,
+            status,
+            sent_ago=timedelta(days=40 - number),
+            respond_in=timedelta(days=number % 7, hours=number),
+        )
 
 
 def test_an_organisations_service_referrals_come_a_page_at_a_time_in_inbox_order(

@@ -2,7 +2,7 @@
 (pending, accepted or started) and the person has not withdrawn consent; otherwise the
 status only. The JSON view and the organisation's page apply the one rule (api.consent)."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from uuid import UUID, uuid4
 
 import pytest
@@ -19,9 +19,9 @@ from domain.enums import (
     ReferralStatus,
     ServiceReferralStatus,
 )
-from domain.tables import Consent, Person, Referral, ServiceReferral
-from tests.support.organisation_flow import a_service_of
+from domain.tables import Consent, Person, Referral
 from tests.support.web_people import PASSWORD, People
+from tests.web.data import a_service_referral as a_service_referral_of
 
 NAME, PHONE, EMAIL = "Marguerite", "07700 900461", "marguerite@example.org"
 ADDRESS, REASON = "12 Quarry Lane, Millbrook", "Low mood since losing her job; money worries."
@@ -53,8 +53,7 @@ def a_service_referral(
     closure_reason: ClosureReason | None,
     sharing: OrganisationSharing = OrganisationSharing.CONTACT_AND_REASON,
 ) -> UUID:
-    referral_id, service_referral_id = uuid4(), uuid4()
-    now = datetime.now(UTC)
+    referral_id = uuid4()
     with Session(engine) as session:
         session.add(
             Referral(
@@ -87,19 +86,8 @@ def a_service_referral(
                 outcome_to_gp=GpOutcomeSharing.DETAILS,
             )
         )
-        session.add(
-            ServiceReferral(
-                id=service_referral_id,
-                referral_id=referral_id,
-                service_id=a_service_of(engine, organisation_id),
-                organisation_id=organisation_id,
-                status=status,
-                sent_at=now - timedelta(days=2),
-                respond_by=now + timedelta(days=12),
-            )
-        )
         session.commit()
-    return service_referral_id
+    return a_service_referral_of(engine, referral_id, organisation_id, status)
 
 
 @pytest.fixture
