@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from accounts.credentials import commissioner_practices
 from api.deps import SessionDep
-from api.principal import CurrentPrincipal, Principal
+from api.principal import BrowserPrincipal, CurrentPrincipal, Principal
 from domain.accounts import AccessLog
 from domain.enums import OrganisationKind
 from domain.tables import LinkWorker, Practice, Referral, ServiceReferral, table_of, utcnow
@@ -203,8 +203,28 @@ async def get_access(session: SessionDep, principal: CurrentPrincipal, request: 
 AccessDep = Annotated[Access, Depends(get_access)]
 
 
-async def commissioner_only(access: AccessDep) -> None:
-    """For a router's ``dependencies``: anyone but a commissioner gets 404, as if the routes
+async def get_browser_access(
+    session: SessionDep, principal: BrowserPrincipal, request: Request
+) -> Access:
+    """``get_access`` for the downloads a page links to, which the session cookie may sign in."""
+    return Access(session, principal, request)
+
+
+BrowserAccessDep = Annotated[Access, Depends(get_browser_access)]
+
+
+async def commissioner_only(principal: CurrentPrincipal) -> None:
+    """For a route's ``dependencies``: anyone but a commissioner gets 404, as if the routes
     did not exist. (async: it reads only the principal, already loaded.)"""
-    if not access.principal.is_a(COMMISSIONER):
+    _commissioner_or_404(principal)
+
+
+async def commissioner_in_browser(principal: BrowserPrincipal) -> None:
+    """``commissioner_only`` for the downloads the commissioner's pages link to, which the
+    session cookie may also sign in (``api.principal.get_browser_principal``)."""
+    _commissioner_or_404(principal)
+
+
+def _commissioner_or_404(principal: Principal) -> None:
+    if not principal.is_a(COMMISSIONER):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")

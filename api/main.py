@@ -15,6 +15,7 @@ from temporalio.client import Client
 from accounts.sign_in import PasswordGate
 from api.errors import Refused, database_unavailable, refused_error
 from api.fhir.errors import http_error, validation_error
+from api.http_guard import BodySizeLimit, SecurityHeaders
 from api.routes import (
     audit,
     auth,
@@ -87,4 +88,8 @@ def create_app(
     # The pages (api/web) answer under their own paths, apart from the JSON API's.
     app.include_router(web.router)
     app.mount(web.STATIC_URL, StaticFiles(directory=web.STATIC_DIR), name="static")
+    # The last added runs first: the headers go on every answer, the 413 of an oversized
+    # body included, and that 413 comes before any route or sign-in.
+    app.add_middleware(BodySizeLimit, settings=settings)
+    app.add_middleware(SecurityHeaders, settings=settings)
     return app

@@ -267,7 +267,7 @@ class Steps:
             ),
         )
         # Its own service referrals only, none of the link worker's work: see api.consent.
-        return state_for_organisation(self.access, state)
+        return await run_in_threadpool(self._as_seen_by_organisation, state)
 
     async def confirm_uptake(
         self, service_referral_id: UUID, uptake: UptakeIn
@@ -280,7 +280,7 @@ class Steps:
                 actor=actor, service_referral_id=service_referral_id, started=uptake.started
             ),
         )
-        return state_for_organisation(self.access, state)
+        return await run_in_threadpool(self._as_seen_by_organisation, state)
 
     # --- the one path -------------------------------------------------------------------
 
@@ -377,6 +377,12 @@ class Steps:
             return state_for(self.access, state)
         finally:
             self.access.session.commit()  # the connection goes back to the pool
+
+    def _as_seen_by_organisation(self, state: ReferralState) -> ReferralStateForOrganisation:
+        try:
+            return state_for_organisation(self.access, state)
+        finally:
+            self.access.session.commit()
 
 
 async def _refusal_for(handle: WorkflowHandle[Any, Any], error: RPCError) -> Refused:

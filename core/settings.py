@@ -273,6 +273,22 @@ class Settings(BaseSettings):
         description="Signs the token every web form carries. Unset, each process makes its "
         "own, so set the same value for every process that serves the pages.",
     )
+    # --- HTTP hardening (api/http_guard.py) ---
+    max_body_size: int = Field(
+        default=256 * 1024,
+        gt=0,
+        description="Largest request body in bytes; a larger one gets 413 before sign-in.",
+    )
+    max_fhir_body_size: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest request body in bytes under /fhir (a transaction Bundle).",
+    )
+    hsts_max_age: int = Field(
+        default=365 * 24 * 3600,
+        ge=0,
+        description="Seconds browsers keep to HTTPS for this host (Strict-Transport-Security).",
+    )
     policy: ReferralPolicy = Field(
         default_factory=ReferralPolicy,
         description="Deadlines, e.g. SOCIALRX_POLICY__ORGANISATION_RESPONSE_DUE=P14D.",

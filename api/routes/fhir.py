@@ -69,7 +69,7 @@ async def create_service_request(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     try:
-        referral = referral_from(await _json_body(request))
+        referral = await run_in_threadpool(referral_from, await _json_body(request))
         submission, entries = referral.submission, referral.transaction_entries
 
         async def work() -> StoredResponse:
@@ -186,7 +186,9 @@ async def _json_body(request: Request) -> object:
             "Content-Type",
         )
     try:
-        body: object = json.loads(await request.body())
+        # Up to settings.max_fhir_body_size of JSON: parsed in a worker thread, not on the
+        # event loop every other request shares.
+        body: object = await run_in_threadpool(json.loads, await request.body())
     except (ValueError, UnicodeDecodeError):
         raise FhirError.one(status.HTTP_400_BAD_REQUEST, "the body is not valid JSON") from None
     return body

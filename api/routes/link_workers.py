@@ -1,15 +1,17 @@
 """``/link-workers/{id}/tasks``: a link worker's task list. Their steps are under
 ``/referrals`` (``api.routes.referrals``)."""
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from api.access import AccessDep
 from api.errors import VISIBLE
+from api.paging import WindowDep, page_headers
 from api.schemas import (
     TaskOut,
 )
 from api.task_lists import task_list
 from domain.enums import AssigneeKind, TaskStatus
+from domain.tables import LinkWorker
 
 router = APIRouter(prefix="/link-workers", tags=["link workers"])
 
@@ -18,13 +20,22 @@ router = APIRouter(prefix="/link-workers", tags=["link workers"])
     "/{link_worker_id}/tasks",
     responses=VISIBLE,
     response_model=list[TaskOut],
-    summary="A link worker's tasks, soonest due first",
+    summary="A link worker's tasks, soonest due first, a page at a time (limit, offset)",
 )
 def list_tasks(
     link_worker_id: str,
     access: AccessDep,
+    request: Request,
+    response: Response,
+    shown: WindowDep,
     task_status: TaskStatus = Query(default=TaskStatus.OPEN, alias="status"),
 ) -> list[TaskOut]:
     worker = access.team_link_worker_or_404(link_worker_id)
-    kinds = [AssigneeKind.LINK_WORKER] + ([AssigneeKind.TEAM_LEAD] if worker.is_team_lead else [])
-    return task_list(access, link_worker_id, kinds, task_status)
+    listed = task_list(access, link_worker_id, kinds_of(worker), task_status, shown)
+    page_headers(request, response, shown, listed.total)
+    return listed.items
+
+
+def kinds_of(worker: LinkWorker) -> list[AssigneeKind]:
+    """Whose tasks a link worker's list holds: their own, and a team lead's too."""
+    return [AssigneeKind.LINK_WORKER] + ([AssigneeKind.TEAM_LEAD] if worker.is_team_lead else [])

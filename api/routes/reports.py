@@ -9,12 +9,13 @@ to an area sees its practices' referrals only, and 404 for a practice filter out
 """
 
 from decimal import Decimal
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse
 
-from api.access import AccessDep, commissioner_only
+from api.access import AccessDep, BrowserAccessDep, commissioner_in_browser, commissioner_only
 from api.deps import SessionDep, SettingsDep
 from api.errors import VISIBLE
 from core.settings import Settings
@@ -31,12 +32,11 @@ from reports.waits import Waits, waits
 
 # 404, not 403: to anyone else the reports do not exist. Reports hold no patient data, so,
 # like the access log itself, reading one is not written to the access log.
-router = APIRouter(
-    prefix="/reports",
-    tags=["reports"],
-    dependencies=[Depends(commissioner_only)],
-    responses=VISIBLE,
-)
+router = APIRouter(prefix="/reports", tags=["reports"], responses=VISIBLE)
+# The JSON reports take a bearer token or an API key; the printable page and the CSV files,
+# which the commissioner's pages link to, take the session cookie too.
+report = partial(router.get, dependencies=[Depends(commissioner_only)])
+download = partial(router.get, dependencies=[Depends(commissioner_in_browser)])
 
 
 def filters_in_area(filters: Annotated[ReportFilter, Query()], access: AccessDep) -> ReportFilter:
@@ -45,7 +45,15 @@ def filters_in_area(filters: Annotated[ReportFilter, Query()], access: AccessDep
     return access.reports_in_area(filters)
 
 
+def download_filters_in_area(
+    filters: Annotated[ReportFilter, Query()], access: BrowserAccessDep
+) -> ReportFilter:
+    """``filters_in_area`` for the downloads the commissioner's pages link to."""
+    return access.reports_in_area(filters)
+
+
 Filters = Annotated[ReportFilter, Depends(filters_in_area)]
+DownloadFilters = Annotated[ReportFilter, Depends(download_filters_in_area)]
 
 
 def _published(settings: Settings) -> Suppression:
@@ -88,37 +96,37 @@ def roi_inputs(
 RoiInputsDep = Annotated[RoiInputs, Depends(roi_inputs)]
 
 
-@router.get("/funnel", response_model=Funnel, summary="Referred → completed, with conversions")
+@report("/funnel", response_model=Funnel, summary="Referred → completed, with conversions")
 def funnel_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Funnel:
     return funnel(session, filters, small)
 
 
-@router.get("/closures", response_model=Closures, summary="How referrals closed")
+@report("/closures", response_model=Closures, summary="How referrals closed")
 def closures_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Closures:
     return closures(session, filters, small)
 
 
-@router.get("/outcomes", response_model=Outcomes, summary="Outcome change of people followed up")
+@report("/outcomes", response_model=Outcomes, summary="Outcome change of people followed up")
 def outcomes_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Outcomes:
     return outcomes(session, filters, small)
 
 
-@router.get("/waits", response_model=Waits, summary="Time to first contact; organisation answers")
+@report("/waits", response_model=Waits, summary="Time to first contact; organisation answers")
 def waits_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Waits:
     return waits(session, filters, small)
 
 
-@router.get("/uptake", response_model=Uptake, summary="Uptake by service, category, organisation")
+@report("/uptake", response_model=Uptake, summary="Uptake by service, category, organisation")
 def uptake_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Uptake:
     return uptake(session, filters, small)
 
 
-@router.get("/volumes", response_model=Volumes, summary="Volumes by practice; caseloads")
+@report("/volumes", response_model=Volumes, summary="Volumes by practice; caseloads")
 def volumes_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Volumes:
     return volumes(session, filters, small)
 
 
-@router.get(
+@report(
     "/roi",
     response_model=ReturnOnInvestment,
     summary="NHS cost avoided against the programme's cost, pence per pound, with its interval",
@@ -129,14 +137,14 @@ def roi_report(
     return return_on_investment(session, filters, small, inputs)
 
 
-@router.get(
+@download(
     "/commissioner.html",
     response_class=HTMLResponse,
     response_model=None,
     summary="One printable page: key figures and charts (always suppressed)",
 )
 def commissioner_report(
-    session: SessionDep, settings: SettingsDep, filters: Filters, inputs: RoiInputsDep
+    session: SessionDep, settings: SettingsDep, filters: DownloadFilters, inputs: RoiInputsDep
 ) -> HTMLResponse:
     return HTMLResponse(commissioner_page(session, filters, _published(settings), inputs))
 
@@ -151,7 +159,7 @@ def _csv(text: str, name: str) -> Response:
 
 
 # Before /{table}.csv, which would otherwise take "roi" and refuse it as no table it knows.
-@router.get(
+@download(
     "/roi.csv",
     response_class=Response,
     response_model=None,
@@ -159,14 +167,14 @@ def _csv(text: str, name: str) -> Response:
     summary="Return on investment as CSV, one figure a row (always suppressed)",
 )
 def roi_csv_report(
-    session: SessionDep, settings: SettingsDep, filters: Filters, inputs: RoiInputsDep
+    session: SessionDep, settings: SettingsDep, filters: DownloadFilters, inputs: RoiInputsDep
 ) -> Response:
     small = _published(settings)
     report = return_on_investment(session, filters, small, inputs)
     return _csv(roi_table(report).to_csv(small.threshold), "roi")
 
 
-@router.get(
+@download(
     "/{table}.csv",
     response_class=Response,
     response_model=None,
@@ -177,7 +185,7 @@ def csv_report(
     table: TableName,
     session: SessionDep,
     settings: SettingsDep,
-    filters: Filters,
+    filters: DownloadFilters,
 ) -> Response:
     small = _published(settings)
     return _csv(TABLES[table](session, filters, small).to_csv(small.threshold), table.value)

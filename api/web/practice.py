@@ -26,7 +26,7 @@ from api.errors import Refused
 from api.idempotency import StoredResponse, fingerprint, once
 from api.intake import submit
 from api.referral_detail import as_seen_by, read_referral
-from api.schemas import Note, ReferralCreated, ReferralSubmission
+from api.schemas import NOTE_LENGTH, Note, ReferralCreated, ReferralSubmission
 from api.steps import Steps
 from api.web.pages import PageAccess, PageRoute, role_or_404
 from api.web.templating import render
@@ -500,7 +500,7 @@ async def withdraw_consent(
             access,
             referral_id,
             "withdraw-consent",
-            {"note": "The note must be 4000 characters or fewer"},
+            {"note": f"The note must be {NOTE_LENGTH} characters or fewer"},
             note,
         )
     try:

@@ -124,6 +124,8 @@ ORGANISATION_SHARING = {
     OrganisationSharing.CONTACT_AND_REASON: "Their name and contact details, and why you "
     "referred them",
 }
+"""The answers to the consent question. Under contact details only, the need codes are
+withheld from services too (``domain.consent.for_organisation``): the page's hint says so."""
 GP_OUTCOME_SHARING = {
     GpOutcomeSharing.CODES_ONLY: "Only whether they were helped, as codes for their record",
     GpOutcomeSharing.DETAILS: "Also the services they used and how their wellbeing changed",
