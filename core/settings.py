@@ -147,6 +147,76 @@ class NotifySettings(BaseModel):
     )
 
 
+# --- Temporal connection and deployment (issue 12, sec-temporal) ----------------------------
+
+
+class TemporalConnectionSettings(BaseModel):
+    """How every process reaches Temporal: TLS or mutual TLS, an API key, deadlines, and the
+    keys that encrypt workflow payloads before they leave the process."""
+
+    tls: bool = Field(
+        default=False,
+        description="Speak TLS to Temporal (implied by server_ca or a client certificate).",
+    )
+    server_ca: Path | None = Field(
+        default=None,
+        description="PEM CA bundle that signed Temporal's certificate; empty: the system's roots.",
+    )
+    server_name: str = Field(
+        default="", description="Name to expect in Temporal's certificate, if not the host's."
+    )
+    client_cert: Path | None = Field(
+        default=None, description="PEM client certificate for mutual TLS."
+    )
+    client_key: Path | None = Field(default=None, description="PEM private key of that cert.")
+    api_key: SecretStr = Field(
+        default=SecretStr(""), description="API key sent to Temporal (e.g. Temporal Cloud)."
+    )
+    rpc_timeout: timedelta = Field(
+        default=timedelta(seconds=10),
+        gt=timedelta(0),
+        description="Deadline of each call from the API to Temporal (start, query, describe).",
+    )
+    step_timeout: timedelta = Field(
+        default=timedelta(seconds=15),
+        gt=timedelta(0),
+        description="How long the API waits for a step (a workflow update) to be taken by a "
+        "worker before answering 503 with Retry-After.",
+    )
+    worker_seen_within: timedelta = Field(
+        default=timedelta(minutes=2),
+        gt=timedelta(0),
+        description="/health/ready counts a worker as polling if Temporal saw it this recently.",
+    )
+    payload_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Key ID -> base64 AES key (16, 24 or 32 bytes) that encrypt workflow "
+        "payloads. The last listed encrypts; every listed key decrypts. Empty: no encryption.",
+    )
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.tls or self.server_ca is not None or self.client_cert is not None
+
+
+class CodecServerSettings(BaseModel):
+    """``socialrx codec-server``: decrypts payloads for the Temporal UI and CLI."""
+
+    host: str = Field(default="127.0.0.1", description="Address the codec server listens on.")
+    port: int = Field(default=8081, description="Its port.")
+    token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer token a caller must send; empty: the codec server refuses to start.",
+    )
+    allowed_origin: str = Field(
+        default="http://127.0.0.1:8080",
+        description="The Temporal UI's origin, allowed by CORS to call the codec server.",
+    )
+
+
+Environment = Literal["dev", "test", "production"]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SOCIALRX_", env_nested_delimiter="__", extra="ignore"
@@ -217,6 +287,21 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(
         default_factory=NotifySettings,
         description="GOV.UK Notify for texts and emails to the person; empty key = not configured.",
+    )
+
+    # --- Temporal connection and deployment (issue 12, sec-temporal) ---
+    env: Environment = Field(
+        default="dev",
+        description="dev, test or production; production turns the API's /docs off.",
+    )
+    temporal: TemporalConnectionSettings = Field(
+        default_factory=TemporalConnectionSettings,
+        description="TLS, API key, deadlines and payload encryption of the Temporal "
+        "connection, e.g. SOCIALRX_TEMPORAL__API_KEY.",
+    )
+    codec_server: CodecServerSettings = Field(
+        default_factory=CodecServerSettings,
+        description="`socialrx codec-server`, e.g. SOCIALRX_CODEC_SERVER__TOKEN.",
     )
 
     @property
