@@ -13,13 +13,15 @@ from tests.support.system import running_system
 from tests.support.temporal_env import configured_as
 
 STEP_TIMEOUT = timedelta(seconds=2)
+RPC_TIMEOUT = timedelta(seconds=2)
 
 
 async def test_a_step_with_no_worker_answers_503_within_the_step_timeout(
     time_skipping_env: WorkflowEnvironment, engine: Engine, settings: Settings
 ) -> None:
     bounded = configured_as(
-        time_skipping_env, TemporalConnectionSettings(step_timeout=STEP_TIMEOUT)
+        time_skipping_env,
+        TemporalConnectionSettings(step_timeout=STEP_TIMEOUT, rpc_timeout=RPC_TIMEOUT),
     )
     async with running_system(bounded, engine, settings, False) as driver:
         referral_id = await driver.submit()
@@ -37,6 +39,12 @@ async def test_a_step_with_no_worker_answers_503_within_the_step_timeout(
         assert response.headers["Retry-After"]
         assert "look at the referral again" in response.json()["detail"]
         assert STEP_TIMEOUT.total_seconds() <= waited < STEP_TIMEOUT.total_seconds() + 5
+        # Reading the referral asks the workflow (a query, which waits for a worker): it
+        # gives up after the RPC timeout and shows what the database holds.
+        started = time.monotonic()
+        detail = await driver.detail(referral_id)
+        assert detail["status"] == "assigned"
+        assert time.monotonic() - started < RPC_TIMEOUT.total_seconds() + 5
         # As the answer says: the step was not lost, a worker that starts takes it.
         await driver.start_worker()
         await driver.wait_for_status(referral_id, "contacting")
