@@ -53,6 +53,9 @@ def create_app(
         connecting = None
         if app.state.temporal is None:
             connecting = asyncio.create_task(_connect_until_connected(app, settings))
+            # Starts connected when Temporal answers at once, as ever; otherwise serves what
+            # needs no workflow while it keeps trying.
+            await asyncio.wait([connecting], timeout=settings.temporal.rpc_timeout.total_seconds())
         try:
             yield
         finally:
