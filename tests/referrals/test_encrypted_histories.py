@@ -14,7 +14,7 @@ from temporalio.worker import Replayer
 
 from core.payload_encryption import ENCODING, new_key
 from core.settings import Settings, TemporalConnectionSettings
-from core.temporal import DATA_CONVERTER, data_converter_for, payload_codec_for
+from core.temporal import data_converter_for, payload_codec_for
 from domain.messages import workflow_id_for
 from socialrx.worker import WORKFLOW_RUNNER
 from tests.referrals.test_histories import saved_histories
@@ -112,7 +112,6 @@ async def test_saved_histories_from_before_encryption_replay_with_the_codec_on()
     """Histories written in clear (running workflows, tests/histories/) go on replaying once
     keys are set: payloads without the encrypted encoding pass through."""
     on = replayer(keys(**{"2026-12": NEW}))
-    assert data_converter_for(TemporalConnectionSettings()) is DATA_CONVERTER
     for history in saved_histories():
         result = await on.replay_workflow(history, raise_on_replay_failure=False)
         assert result.replay_failure is None, history.workflow_id
