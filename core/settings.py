@@ -6,9 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.payload_encryption import EncryptionCodec, decode_keys
 from domain.enums import MessageKind
 from domain.measures import MeasureThresholds
 from domain.policy import ReferralPolicy
@@ -194,6 +195,14 @@ class TemporalConnectionSettings(BaseModel):
         "payloads. The last listed encrypts; every listed key decrypts. Empty: no encryption.",
     )
 
+    @field_validator("payload_keys")
+    @classmethod
+    def _keys_can_encrypt(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        # A bad key stops every process at start-up, naming it, not at its first payload.
+        if keys:
+            EncryptionCodec(decode_keys({k: v.get_secret_value() for k, v in keys.items()}))
+        return keys
+
     @property
     def uses_tls(self) -> bool:
         return self.tls or self.server_ca is not None or self.client_cert is not None
@@ -219,7 +228,11 @@ Environment = Literal["dev", "test", "production"]
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="SOCIALRX_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="SOCIALRX_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        # A refused value is never echoed into a log: it may be a password or a key.
+        hide_input_in_errors=True,
     )
 
     var_dir: Path = Field(default=Path("var"), description="Where local state lives.")

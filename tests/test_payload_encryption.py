@@ -101,3 +101,12 @@ async def test_keys_come_from_settings_and_the_pydantic_converter_stays(
     assert b"sp-debt" not in sealed.data
     assert data_converter_for(TemporalConnectionSettings()) is DATA_CONVERTER
     assert await converter.decode([sealed], [ReferralInput]) == [message]
+
+
+def test_a_bad_key_in_the_environment_stops_start_up_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SOCIALRX_TEMPORAL__PAYLOAD_KEYS", '{"2026-12": "c2hvcnQ="}')
+    with pytest.raises(ValueError, match="'2026-12'") as refused:
+        Settings()
+    assert "c2hvcnQ=" not in str(refused.value), "the refusal echoes the key"
