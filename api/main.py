@@ -56,6 +56,8 @@ def create_app(
             # Starts connected when Temporal answers at once, as ever; otherwise serves what
             # needs no workflow while it keeps trying.
             await asyncio.wait([connecting], timeout=settings.temporal.rpc_timeout.total_seconds())
+            if connecting.done():
+                connecting.result()  # what can never connect (an unreadable key file) stops it
         try:
             yield
         finally:

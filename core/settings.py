@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, FilePath, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.payload_encryption import EncryptionCodec, decode_keys
@@ -159,17 +159,17 @@ class TemporalConnectionSettings(BaseModel):
         default=False,
         description="Speak TLS to Temporal (implied by server_ca or a client certificate).",
     )
-    server_ca: Path | None = Field(
+    server_ca: FilePath | None = Field(
         default=None,
         description="PEM CA bundle that signed Temporal's certificate; empty: the system's roots.",
     )
     server_name: str = Field(
         default="", description="Name to expect in Temporal's certificate, if not the host's."
     )
-    client_cert: Path | None = Field(
+    client_cert: FilePath | None = Field(
         default=None, description="PEM client certificate for mutual TLS."
     )
-    client_key: Path | None = Field(default=None, description="PEM private key of that cert.")
+    client_key: FilePath | None = Field(default=None, description="PEM private key of that cert.")
     api_key: SecretStr = Field(
         default=SecretStr(""), description="API key sent to Temporal (e.g. Temporal Cloud)."
     )

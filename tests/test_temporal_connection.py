@@ -37,3 +37,11 @@ def test_mutual_tls_reads_the_ca_and_the_client_certificate_from_their_files(
     )
     assert temporal.api_key.get_secret_value() == "key-from-the-vault"
     assert "key-from-the-vault" not in repr(temporal)
+
+
+def test_a_certificate_file_that_is_not_there_stops_start_up_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOCIALRX_TEMPORAL__SERVER_CA", str(tmp_path / "missing.pem"))
+    with pytest.raises(ValueError, match=r"temporal\.server_ca"):
+        Settings()
