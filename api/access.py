@@ -5,7 +5,9 @@
 - A link worker (or their team's system) sees and acts on the referrals of the practices
   their team covers.
 - An organisation sees only the service referrals sent to its own services and answers them.
-- A commissioner sees no referral; reports and the access log are theirs.
+- A commissioner sees no referral; reports and the access log are theirs. A commissioning
+  body scoped to the practices of its area (``socialrx users area``) sees reports of those
+  practices only; one not scoped sees every practice, as an admin would.
 
 Something the caller may not see answers 404, exactly as if it did not exist, so its
 existence is not leaked. Something they may see but not do answers 403. Every read and
@@ -20,11 +22,13 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import bindparam, insert, select
 from sqlmodel import Session
 
+from accounts.credentials import commissioner_practices
 from api.deps import SessionDep
 from api.principal import CurrentPrincipal, Principal
 from domain.accounts import AccessLog
 from domain.enums import OrganisationKind
 from domain.tables import LinkWorker, Practice, Referral, ServiceReferral, table_of, utcnow
+from reports.filters import ReportFilter
 
 ACCESS_LOG = table_of(AccessLog)
 _REFERRAL = table_of(Referral)
@@ -146,6 +150,20 @@ class Access:
         ):
             raise not_found("link worker", link_worker_id)
         return worker
+
+    # --- reports ------------------------------------------------------------------------
+
+    def practices_in_area(self) -> frozenset[str] | None:
+        """The practices whose figures this commissioner may see; None: every practice."""
+        return commissioner_practices(self.session, self.principal.organisation_id)
+
+    def reports_in_area(self, filters: ReportFilter) -> ReportFilter:
+        """``filters`` limited to the commissioner's area; a practice outside it answers 404,
+        as if it did not exist."""
+        area = self.practices_in_area()
+        if area is not None and filters.practice is not None and filters.practice not in area:
+            raise not_found("practice", filters.practice)
+        return filters.within(area)
 
     # --- the access log -----------------------------------------------------------------
 

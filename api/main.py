@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from temporalio.client import Client
 
+from accounts.sign_in import PasswordGate
 from api.errors import Refused, database_unavailable, refused_error
 from api.fhir.errors import http_error, validation_error
 from api.routes import (
@@ -81,6 +82,8 @@ def create_app(
     app.state.engine = engine_for(settings.resolved_database_url)
     app.state.temporal = temporal
     app.state.geocoder = geocoder or demo_town_geocoder()
+    # Shared by every sign-in of this process: caps the password checks running at once.
+    app.state.password_gate = PasswordGate.from_settings(settings.sign_in)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Refused, refused_error)
     # A pool with no free connection in time, or no database: 503 with Retry-After.

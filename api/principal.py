@@ -88,6 +88,8 @@ def get_current_principal(
         user = credentials.user_for_token(session, credential)
         if user is None:
             raise unauthenticated(f"This sign-in has expired or ended. {HOW_TO_SIGN_IN}")
+        # The team is the link worker's team now, not the one they had when the account
+        # was made (``credentials.SignedIn``).
         return Principal(
             subject=user.username,
             organisation_kind=user.organisation_kind,
@@ -105,7 +107,9 @@ def get_current_principal(
 def _principal_for_key(session: Session, credential: str) -> Principal:
     key = credentials.api_key_for(session, credential)
     if key is None:
-        raise unauthenticated(f"This API key is unknown or revoked. {HOW_TO_SIGN_IN}")
+        raise unauthenticated(
+            f"This API key is unknown or revoked, or has expired. {HOW_TO_SIGN_IN}"
+        )
     return Principal(
         subject=f"key:{key.id}",
         organisation_kind=key.organisation_kind,

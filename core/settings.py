@@ -2,6 +2,7 @@
 
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -13,6 +14,49 @@ from core.payload_encryption import EncryptionCodec, decode_keys
 from domain.enums import MessageKind
 from domain.measures import MeasureThresholds
 from domain.policy import ReferralPolicy
+from domain.unit_costs import UNIT_COSTS
+
+
+# --- Return on investment (issue 14): unit costs, the programme's cost, the bootstrap ---
+class ReturnOnInvestmentSettings(BaseModel):
+    """What the return-on-investment report costs service use at, and what it compares the
+    saving with. Defaults and their sources: ``domain/unit_costs.py``."""
+
+    unit_costs: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            item: cost.pounds for item, cost in UNIT_COSTS.items() if cost.pounds is not None
+        },
+        description="Service-use item -> pounds per contact; an item without one is not costed.",
+    )
+    service_use_period: timedelta = Field(
+        default=timedelta(days=91),
+        gt=timedelta(0),
+        description="The period the service-use questions ask about; changes are annualised "
+        "from it (365 days / this).",
+    )
+    programme_cost_per_year: Decimal | None = Field(
+        default=None,
+        ge=0,
+        description="The whole programme's cost for a year (link workers, overheads); "
+        "pro-rated to a report's period. Unset: give programme_cost on the report.",
+    )
+    bootstrap_resamples: int = Field(default=2000, ge=100, le=100_000)
+    bootstrap_seed: int = Field(default=14, description="Makes the interval reproducible.")
+
+    @field_validator("unit_costs")
+    @classmethod
+    def _known_items(cls, costs: dict[str, Decimal]) -> dict[str, Decimal]:
+        unknown = sorted(set(costs) - set(UNIT_COSTS))
+        if unknown:
+            raise ValueError(f"unknown service-use item(s) {', '.join(unknown)}; known: "
+                             f"{', '.join(UNIT_COSTS)}")  # fmt: skip
+        if any(pounds < 0 for pounds in costs.values()):
+            raise ValueError("a unit cost cannot be negative")
+        return costs
+
+    def unit_cost(self, item: str) -> Decimal | None:
+        """The service's own cost for the item, else the default (None: not costed)."""
+        return self.unit_costs.get(item, UNIT_COSTS[item].pounds)
 
 
 class ReportSettings(BaseModel):
@@ -22,6 +66,7 @@ class ReportSettings(BaseModel):
         description="Counts below this are suppressed in every report that leaves the "
         "service (CSV, HTML, and JSON unless internal data is asked for).",
     )
+    roi: ReturnOnInvestmentSettings = Field(default_factory=ReturnOnInvestmentSettings)
 
 
 class MeshSettings(BaseModel):
@@ -223,7 +268,47 @@ class CodecServerSettings(BaseModel):
     )
 
 
-Environment = Literal["dev", "test", "production"]
+# --- sign-in and accounts (issue 12): throttling, password hashing ----------------------
+class SignInSettings(BaseModel):
+    """How failed sign-ins are slowed down, and how many passwords are hashed at once."""
+
+    user_failures_before_lock: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins for one user name after which it is locked for a while.",
+    )
+    address_failures_before_lock: int = Field(
+        default=30,
+        ge=1,
+        description="Failed sign-ins from one client address after which it is locked (higher "
+        "than for a user name: many people may share one address behind a network's NAT).",
+    )
+    lock: timedelta = Field(
+        default=timedelta(minutes=1),
+        gt=timedelta(0),
+        description="The first lock; it doubles with each further failure, up to lock_max.",
+    )
+    lock_max: timedelta = Field(
+        default=timedelta(hours=1), gt=timedelta(0), description="The longest lock."
+    )
+    forget_failures_after: timedelta = Field(
+        default=timedelta(minutes=15),
+        gt=timedelta(0),
+        description="Failures are forgotten (and their row pruned) this long after the last "
+        "one, once no lock is running.",
+    )
+    hashing_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="Passwords checked at once per API process: each argon2 check takes a "
+        "core and tens of MiB, so a flood of sign-ins must queue rather than eat them all.",
+    )
+    hashing_wait: timedelta = Field(
+        default=timedelta(seconds=5),
+        gt=timedelta(0),
+        description="How long a sign-in waits for a turn to check its password before it "
+        "answers 503 with Retry-After.",
+    )
 
 
 class Settings(BaseSettings):
@@ -235,6 +320,11 @@ class Settings(BaseSettings):
         hide_input_in_errors=True,
     )
 
+    env: Literal["dev", "test", "production"] = Field(
+        default="dev",
+        description="Where this runs (SOCIALRX_ENV): production refuses demo accounts and "
+        "serves no API docs.",
+    )
     var_dir: Path = Field(default=Path("var"), description="Where local state lives.")
     database_url: str = Field(
         default="", description="SQLAlchemy URL; empty means a SQLite file under var_dir."
@@ -302,11 +392,12 @@ class Settings(BaseSettings):
         description="GOV.UK Notify for texts and emails to the person; empty key = not configured.",
     )
 
-    # --- Temporal connection and deployment (issue 12, sec-temporal) ---
-    env: Environment = Field(
-        default="dev",
-        description="dev, test or production; production turns the API's /docs off.",
+    sign_in: SignInSettings = Field(
+        default_factory=SignInSettings,
+        description="Sign-in throttling and password hashing, e.g. "
+        "SOCIALRX_SIGN_IN__USER_FAILURES_BEFORE_LOCK=5, SOCIALRX_SIGN_IN__HASHING_CONCURRENCY=2.",
     )
+    # --- Temporal connection and deployment (issue 12, sec-temporal) ---
     temporal: TemporalConnectionSettings = Field(
         default_factory=TemporalConnectionSettings,
         description="TLS, API key, deadlines and payload encryption of the Temporal "

@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from catalogue.tables import ServiceAtLocation
 from core.db import engine_for
-from core.settings import Settings
+from core.settings import Settings, SignInSettings
 from domain.tables import LinkWorker, LinkWorkerTeam, Practice
 from tests.support.database import empty_all_tables
 from tests.support.driver import NHS_NUMBERS_USED, SWEMWBS_LATER, Driver, person
@@ -199,8 +199,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     # Reports are for commissioners; to anyone else they do not exist.
     **{
         ("GET", f"/reports/{report}"): Row(f"/reports/{report}", {"commissioner": {200}})
-        for report in ("funnel", "closures", "outcomes", "waits", "uptake", "volumes")
+        for report in ("funnel", "closures", "outcomes", "waits", "uptake", "volumes", "roi")
     },
+    ("GET", "/reports/roi.csv"): Row("/reports/roi.csv", {"commissioner": {200}}),
     ("GET", "/reports/commissioner.html"): Row(
         "/reports/commissioner.html", {"commissioner": {200}}
     ),
@@ -243,7 +244,16 @@ async def world(
 ) -> AsyncIterator[World]:
     engine = engine_for(database_url)
     empty_all_tables(engine)
-    settings = Settings(database_url=database_url, var_dir=Path(tmp_path_factory.mktemp("var")))
+    settings = Settings(
+        database_url=database_url,
+        var_dir=Path(tmp_path_factory.mktemp("var")),
+        # Every role signs in wrongly as gp-a81001 once; that the lock then engages is
+        # tests/test_sign_in_guard.py's to check, not this matrix's.
+        sign_in=SignInSettings(
+            user_failures_before_lock=len(EVERYONE) + 1,
+            address_failures_before_lock=len(EVERYONE) + 1,
+        ),
+    )
     async with running_system(time_skipping_env, engine, settings, False) as driver:
         with Session(engine) as session:
             # Another team, with its own practice and link worker.

@@ -4,15 +4,17 @@ Every report takes the same filters (period, practice, team, organisation, categ
 reads the read model only. Small numbers are suppressed in everything that leaves the
 service: CSV and HTML always, JSON unless the caller asks for ``internal=true`` (the
 unsuppressed figures, for the service's own analysis; they must not be published).
-Anyone but a commissioner gets 404, as if the reports did not exist.
+Anyone but a commissioner gets 404, as if the reports did not exist. A commissioner scoped
+to an area sees its practices' referrals only, and 404 for a practice filter outside it.
 """
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse
 
-from api.access import commissioner_only
+from api.access import AccessDep, commissioner_only
 from api.deps import SessionDep, SettingsDep
 from api.errors import VISIBLE
 from core.settings import Settings
@@ -20,6 +22,7 @@ from reports.filters import ReportFilter
 from reports.funnel import Closures, Funnel, closures, funnel
 from reports.outcomes import Outcomes, outcomes
 from reports.page import commissioner_page
+from reports.roi import ReturnOnInvestment, RoiInputs, return_on_investment, roi_table
 from reports.small_numbers import NONE, Suppression
 from reports.tables import TABLES, TableName
 from reports.uptake import Uptake, uptake
@@ -36,7 +39,13 @@ router = APIRouter(
 )
 
 
-Filters = Annotated[ReportFilter, Query()]
+def filters_in_area(filters: Annotated[ReportFilter, Query()], access: AccessDep) -> ReportFilter:
+    """The filters asked for, within the commissioner's area (``Access.reports_in_area``).
+    A plain ``def``: it reads the area from the database, so not on the event loop."""
+    return access.reports_in_area(filters)
+
+
+Filters = Annotated[ReportFilter, Depends(filters_in_area)]
 
 
 def _published(settings: Settings) -> Suppression:
@@ -54,6 +63,29 @@ def suppression(
 
 
 SuppressionDep = Annotated[Suppression, Depends(suppression)]
+
+
+def roi_inputs(
+    settings: SettingsDep,
+    programme_cost: Annotated[
+        Decimal | None,
+        Query(
+            ge=0,
+            max_digits=14,
+            decimal_places=2,
+            description="Pounds the whole programme cost over the report's period (start to "
+            "end); else SOCIALRX_REPORTS__ROI__PROGRAMME_COST_PER_YEAR, pro-rated.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        Query(ge=0, description="The bootstrap's seed; the same seed gives the same interval."),
+    ] = None,
+) -> RoiInputs:
+    return RoiInputs(settings=settings.reports.roi, programme_cost=programme_cost, seed=seed)
+
+
+RoiInputsDep = Annotated[RoiInputs, Depends(roi_inputs)]
 
 
 @router.get("/funnel", response_model=Funnel, summary="Referred → completed, with conversions")
@@ -87,15 +119,51 @@ def volumes_report(session: SessionDep, filters: Filters, small: SuppressionDep)
 
 
 @router.get(
+    "/roi",
+    response_model=ReturnOnInvestment,
+    summary="NHS cost avoided against the programme's cost, pence per pound, with its interval",
+)
+def roi_report(
+    session: SessionDep, filters: Filters, small: SuppressionDep, inputs: RoiInputsDep
+) -> ReturnOnInvestment:
+    return return_on_investment(session, filters, small, inputs)
+
+
+@router.get(
     "/commissioner.html",
     response_class=HTMLResponse,
     response_model=None,
     summary="One printable page: key figures and charts (always suppressed)",
 )
 def commissioner_report(
-    session: SessionDep, settings: SettingsDep, filters: Filters
+    session: SessionDep, settings: SettingsDep, filters: Filters, inputs: RoiInputsDep
 ) -> HTMLResponse:
-    return HTMLResponse(commissioner_page(session, filters, _published(settings)))
+    return HTMLResponse(commissioner_page(session, filters, _published(settings), inputs))
+
+
+def _csv(text: str, name: str) -> Response:
+    return Response(
+        # A byte-order mark makes spreadsheet programs read the file as UTF-8.
+        content="\ufeff" + text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="socialrx-{name}.csv"'},
+    )
+
+
+# Before /{table}.csv, which would otherwise take "roi" and refuse it as no table it knows.
+@router.get(
+    "/roi.csv",
+    response_class=Response,
+    response_model=None,
+    responses={200: {"content": {"text/csv": {}}, "description": "The report as CSV."}},
+    summary="Return on investment as CSV, one figure a row (always suppressed)",
+)
+def roi_csv_report(
+    session: SessionDep, settings: SettingsDep, filters: Filters, inputs: RoiInputsDep
+) -> Response:
+    small = _published(settings)
+    report = return_on_investment(session, filters, small, inputs)
+    return _csv(roi_table(report).to_csv(small.threshold), "roi")
 
 
 @router.get(
@@ -112,10 +180,4 @@ def csv_report(
     filters: Filters,
 ) -> Response:
     small = _published(settings)
-    text = TABLES[table](session, filters, small).to_csv(small.threshold)
-    return Response(
-        # A byte-order mark makes spreadsheet programs read the file as UTF-8.
-        content="\ufeff" + text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="socialrx-{table.value}.csv"'},
-    )
+    return _csv(TABLES[table](session, filters, small).to_csv(small.threshold), table.value)
