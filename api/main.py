@@ -1,5 +1,6 @@
 """The FastAPI application."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from api.routes import (
     auth,
     catalogue,
     fhir,
+    health,
     link_workers,
     organisations,
     referrals,
@@ -42,22 +44,39 @@ def create_app(
     temporal: Client | None = None,
     geocoder: Geocoder | None = None,
 ) -> FastAPI:
-    """Build the app. Tests pass a Temporal client; otherwise it connects on start-up. The
-    composition root chooses the geocoder; without one, the demo town's district centroids."""
+    """Build the app. Tests pass a Temporal client; otherwise it connects in the background
+    from start-up on. The composition root chooses the geocoder; without one, the demo town's
+    district centroids."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(settings.resolved_database_url)
+        connecting = None
         if app.state.temporal is None:
-            app.state.temporal = await connect(settings)
-        yield
+            connecting = asyncio.create_task(_connect_until_connected(app, settings))
+            # Starts connected when Temporal answers at once, as ever; otherwise serves what
+            # needs no workflow while it keeps trying.
+            await asyncio.wait([connecting], timeout=settings.temporal.rpc_timeout.total_seconds())
+            if connecting.done():
+                connecting.result()  # what can never connect (an unreadable key file) stops it
+        try:
+            yield
+        finally:
+            if connecting is not None:
+                connecting.cancel()
 
+    # Production serves no interactive docs: Swagger UI loads its script from a CDN, and
+    # would run in the same origin as the session cookie.
+    docs = settings.env != "production"
     app = FastAPI(
         title="socialrx",
         summary="Social prescribing referrals: GP practice, link worker, community organisation.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
         dependencies=[Depends(reject_nul_characters)],
     )
     app.state.settings = settings
@@ -74,6 +93,7 @@ def create_app(
     # FHIR paths answer every error as an OperationOutcome, a 401 from sign-in included.
     app.add_exception_handler(HTTPException, http_error)
     for area in (
+        health,
         auth,
         referrals,
         service_referrals,
@@ -93,3 +113,20 @@ def create_app(
     app.add_middleware(BodySizeLimit, settings=settings)
     app.add_middleware(SecurityHeaders, settings=settings)
     return app
+
+
+async def _connect_until_connected(app: FastAPI, settings: Settings) -> None:
+    """Temporal may be down when the API starts: the directory, reports and every page that
+    needs no workflow are served meanwhile, and steps answer 503 until this connects."""
+    address = settings.resolved_temporal_address
+    delay = 1.0
+    while True:
+        try:
+            app.state.temporal = await connect(settings)
+        except RuntimeError as error:  # what the SDK raises when it cannot connect
+            log.warning("Temporal at %s did not answer (%s); trying again", address, error)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+        else:
+            log.info("connected to Temporal at %s", address)
+            return

@@ -59,6 +59,7 @@ from api.schemas import (
     UptakeIn,
 )
 from catalogue.lookup import active_service
+from core.temporal import StepNotTaken
 from domain.enums import ILLEGAL_STEP, ClosureReason, OrganisationKind
 from domain.messages import (
     Actor,
@@ -92,6 +93,10 @@ Build = Callable[[Session, Actor, list[int]], StepT]
 
 NOT_ANSWERING = "The workflow service did not answer; try again."
 CLOSED = "This referral is closed; no further steps can be recorded."
+NOT_TAKEN = (
+    "The workflow service took no step in time (no worker is running). The step may still "
+    "be recorded when one starts: look at the referral again before repeating it."
+)
 
 
 class Steps:
@@ -99,7 +104,8 @@ class Steps:
 
     Every method raises ``Refused`` when the step is not done: 404 (not this caller's to
     see), 403 (not their role's to do), 422 (a value that cannot be used, ``field`` says
-    which), 409 (not possible now, or closed), 503 (Temporal did not answer).
+    which), 409 (not possible now, or closed), 503 (Temporal did not answer, or no
+    worker took the step in time).
     """
 
     def __init__(self, access: Access, temporal: Client) -> None:
@@ -324,6 +330,11 @@ class Steps:
         except RPCError as error:
             await self._forget(note_ids)
             raise await _refusal_for(handle, error) from error
+        except StepNotTaken as error:
+            # The update may wait on the server and be applied when a worker starts, with the
+            # ids of these notes in it: they stay, hidden until then.
+            log.warning("no worker took a step of %s in time", handle.id)
+            raise Refused(status.HTTP_503_SERVICE_UNAVAILABLE, NOT_TAKEN) from error
         except BaseException:
             await self._forget(note_ids)
             raise

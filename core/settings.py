@@ -7,9 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, FilePath, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.payload_encryption import EncryptionCodec, decode_keys
 from domain.enums import MessageKind
 from domain.measures import MeasureThresholds
 from domain.policy import ReferralPolicy
@@ -192,6 +193,81 @@ class NotifySettings(BaseModel):
     )
 
 
+# --- Temporal connection and deployment (issue 12, sec-temporal) ----------------------------
+
+
+class TemporalConnectionSettings(BaseModel):
+    """How every process reaches Temporal: TLS or mutual TLS, an API key, deadlines, and the
+    keys that encrypt workflow payloads before they leave the process."""
+
+    tls: bool = Field(
+        default=False,
+        description="Speak TLS to Temporal (implied by server_ca or a client certificate).",
+    )
+    server_ca: FilePath | None = Field(
+        default=None,
+        description="PEM CA bundle that signed Temporal's certificate; empty: the system's roots.",
+    )
+    server_name: str = Field(
+        default="", description="Name to expect in Temporal's certificate, if not the host's."
+    )
+    client_cert: FilePath | None = Field(
+        default=None, description="PEM client certificate for mutual TLS."
+    )
+    client_key: FilePath | None = Field(default=None, description="PEM private key of that cert.")
+    api_key: SecretStr = Field(
+        default=SecretStr(""), description="API key sent to Temporal (e.g. Temporal Cloud)."
+    )
+    rpc_timeout: timedelta = Field(
+        default=timedelta(seconds=10),
+        gt=timedelta(0),
+        description="Deadline of each call from the API to Temporal (start, query, describe).",
+    )
+    step_timeout: timedelta = Field(
+        default=timedelta(seconds=15),
+        gt=timedelta(0),
+        description="How long the API waits for a step (a workflow update) to be taken by a "
+        "worker before answering 503 with Retry-After.",
+    )
+    worker_seen_within: timedelta = Field(
+        default=timedelta(minutes=2),
+        gt=timedelta(0),
+        description="/health/ready counts a worker as polling if Temporal saw it this recently.",
+    )
+    payload_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Key ID -> base64 AES key (16, 24 or 32 bytes) that encrypt workflow "
+        "payloads. The last listed encrypts; every listed key decrypts. Empty: no encryption.",
+    )
+
+    @field_validator("payload_keys")
+    @classmethod
+    def _keys_can_encrypt(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        # A bad key stops every process at start-up, naming it, not at its first payload.
+        if keys:
+            EncryptionCodec(decode_keys({k: v.get_secret_value() for k, v in keys.items()}))
+        return keys
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.tls or self.server_ca is not None or self.client_cert is not None
+
+
+class CodecServerSettings(BaseModel):
+    """``socialrx codec-server``: decrypts payloads for the Temporal UI and CLI."""
+
+    host: str = Field(default="127.0.0.1", description="Address the codec server listens on.")
+    port: int = Field(default=8081, description="Its port.")
+    token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer token a caller must send; empty: the codec server refuses to start.",
+    )
+    allowed_origin: str = Field(
+        default="http://127.0.0.1:8080",
+        description="The Temporal UI's origin, allowed by CORS to call the codec server.",
+    )
+
+
 # --- sign-in and accounts (issue 12): throttling, password hashing ----------------------
 class SignInSettings(BaseModel):
     """How failed sign-ins are slowed down, and how many passwords are hashed at once."""
@@ -237,12 +313,17 @@ class SignInSettings(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="SOCIALRX_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="SOCIALRX_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        # A refused value is never echoed into a log: it may be a password or a key.
+        hide_input_in_errors=True,
     )
 
     env: Literal["dev", "test", "production"] = Field(
         default="dev",
-        description="Where this runs (SOCIALRX_ENV): production refuses demo accounts.",
+        description="Where this runs (SOCIALRX_ENV): production refuses demo accounts and "
+        "serves no API docs.",
     )
     var_dir: Path = Field(default=Path("var"), description="Where local state lives.")
     database_url: str = Field(
@@ -331,6 +412,16 @@ class Settings(BaseSettings):
         default_factory=SignInSettings,
         description="Sign-in throttling and password hashing, e.g. "
         "SOCIALRX_SIGN_IN__USER_FAILURES_BEFORE_LOCK=5, SOCIALRX_SIGN_IN__HASHING_CONCURRENCY=2.",
+    )
+    # --- Temporal connection and deployment (issue 12, sec-temporal) ---
+    temporal: TemporalConnectionSettings = Field(
+        default_factory=TemporalConnectionSettings,
+        description="TLS, API key, deadlines and payload encryption of the Temporal "
+        "connection, e.g. SOCIALRX_TEMPORAL__API_KEY.",
+    )
+    codec_server: CodecServerSettings = Field(
+        default_factory=CodecServerSettings,
+        description="`socialrx codec-server`, e.g. SOCIALRX_CODEC_SERVER__TOKEN.",
     )
 
     @property

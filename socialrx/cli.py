@@ -7,6 +7,7 @@ from socialrx import (
     bench_lifecycle,
     bench_pages,
     bench_reports,
+    codec_server,
     dev,
     seed,
     serve,
@@ -33,6 +34,8 @@ app.command("worker")(serve.worker)
 app.command("api")(serve.api)
 app.command("relay")(relay)
 app.command("seed")(seed.seed)
+app.command("codec-server")(codec_server.codec_server)
+app.command("payload-key")(codec_server.payload_key)
 bench_app.command("lifecycle")(bench_lifecycle.lifecycle)
 bench_app.command("catalogue")(bench_catalogue.catalogue)
 bench_app.command("reports")(bench_reports.reports)

@@ -212,7 +212,7 @@ def _wait_for_temporal(settings: Settings, temporal: Child | None) -> None:
 def _wait_for_api(settings: Settings, api: Child) -> None:
     def answers() -> bool:
         try:
-            return httpx.get(_api_url(settings) + "/docs", timeout=2).status_code == 200
+            return httpx.get(_api_url(settings) + "/health/live", timeout=2).status_code == 200
         except httpx.TransportError:
             return False
 

@@ -94,6 +94,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/service_at_locations"): public("/service_at_locations"),
     ("GET", "/service_at_locations/{link_id}"): public("/service_at_locations/{sal}"),
+    # Probes answer everyone alike; ready is 503 here, where the time-skipping server cannot
+    # say whether a worker polls (tests/test_temporal_down.py and referrals/test_ready.py).
+    ("GET", "/health/live"): public("/health/live"),
+    ("GET", "/health/ready"): Row("/health/ready", {role: {200, 503} for role in EVERYONE}),
     ("GET", "/openapi.json"): public("/openapi.json"),
     ("GET", "/docs"): public("/docs"),
     ("GET", "/docs/oauth2-redirect"): public("/docs/oauth2-redirect"),

@@ -7,12 +7,14 @@ import pytest
 
 from core.settings import (
     ActionLinkSettings,
+    CodecServerSettings,
     MeshSettings,
     NotifySettings,
     OutboxSettings,
     Settings,
     SignInSettings,
     SmtpSettings,
+    TemporalConnectionSettings,
 )
 from domain.policy import ReferralPolicy
 
@@ -44,6 +46,8 @@ def test_the_configuration_table_names_every_setting() -> None:
         NotifySettings,
         ActionLinkSettings,
         SignInSettings,
+        TemporalConnectionSettings,
+        CodecServerSettings,
     ):
         prefix = next(n for n, f in Settings.model_fields.items() if f.annotation is section)
         names += [f"SOCIALRX_{prefix.upper()}__{name.upper()}" for name in section.model_fields]
