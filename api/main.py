@@ -46,7 +46,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        migrate(settings.resolved_database_url)
+        migrate(settings.resolved_database_url, settings.migration_database_url)
         if app.state.temporal is None:
             app.state.temporal = await connect(settings)
         yield
