@@ -6,9 +6,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlmodel import Session, col, func, select
+from sqlmodel import col, func, select
 
-from api.access import COMMISSIONER, AccessDep
+from api.access import COMMISSIONER, Access, AccessDep
 from api.errors import SIGNED_IN, problem
 from domain.accounts import AccessLog
 from domain.enums import OrganisationKind
@@ -48,11 +48,11 @@ def query_access_log(
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> AccessLogPage:
     access.require(COMMISSIONER, to="read the access log")
-    return access_log_page(access.session, referral_id, subject, since, page, per_page)
+    return access_log_page(access, referral_id, subject, since, page, per_page)
 
 
 def access_log_page(
-    session: Session,
+    access: Access,
     referral_id: UUID | None,
     subject: str | None,
     since: datetime | None,
@@ -61,7 +61,9 @@ def access_log_page(
     before: datetime | None = None,
 ) -> AccessLogPage:
     """The access log's entries that match, newest first, one page of them: the query of
-    ``GET /audit`` and of the access-log page. ``before`` bounds a period's end."""
+    ``GET /audit`` and of the access-log page. ``before`` bounds a period's end. The read
+    is itself logged, against no referral: who looked at the log is part of the trail."""
+    session = access.session
     query = select(AccessLog)
     if referral_id is not None:
         query = query.where(AccessLog.referral_id == referral_id)
@@ -79,9 +81,11 @@ def access_log_page(
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return AccessLogPage(
+    found = AccessLogPage(
         total_items=total,
         page=page,
         per_page=per_page,
         items=[AccessLogEntry.model_validate(row, from_attributes=True) for row in rows],
     )
+    access.log()
+    return found

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse
 
-from api.access import commissioner_only
+from api.access import AccessDep, commissioner_only
 from api.deps import SessionDep, SettingsDep
 from api.errors import VISIBLE
 from core.settings import Settings
@@ -26,8 +26,9 @@ from reports.uptake import Uptake, uptake
 from reports.volumes import Volumes, volumes
 from reports.waits import Waits, waits
 
-# 404, not 403: to anyone else the reports do not exist. Reports hold no patient data, so,
-# like the access log itself, reading one is not written to the access log.
+# 404, not 403: to anyone else the reports do not exist. Published reports hold no patient
+# data, so reading one is not written to the access log; the unsuppressed internal figures
+# can single people out, so reading those is.
 router = APIRouter(
     prefix="/reports",
     tags=["reports"],
@@ -45,12 +46,16 @@ def _published(settings: Settings) -> Suppression:
 
 def suppression(
     settings: SettingsDep,
+    access: AccessDep,
     internal: Annotated[
         bool,
         Query(description="Unsuppressed figures for the service's own use; never publish."),
     ] = False,
 ) -> Suppression:
-    return NONE if internal else _published(settings)
+    if internal:
+        access.log()
+        return NONE
+    return _published(settings)
 
 
 SuppressionDep = Annotated[Suppression, Depends(suppression)]

@@ -225,7 +225,7 @@ def access_log(
     pages = 1
     if not errors:
         found = access_log_page(
-            access.session,
+            access,
             referral_id,
             user.strip() or None,
             since,
