@@ -89,6 +89,7 @@ TASK_KIND = {
     TaskKind.CONTACT_RETRY: "Try to contact the person again",
     TaskKind.GP_MESSAGE_REJECTED: "The GP's system refused the outcome message: check it",
     TaskKind.GP_MESSAGE_UNACKNOWLEDGED: "The GP's system has not confirmed the outcome message",
+    TaskKind.ORPHANED_REFERRAL: "A referral was found without its process running: check it",
 }
 """Every task kind in words: a test checks none is missing."""
 
