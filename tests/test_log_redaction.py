@@ -13,8 +13,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from core.logs import REDACTED, configure, redact
+from core.logs import REDACTED, redact
 from domain.tables import LinkWorkerTeam, Person, Practice, Referral
+from tests.support.real_logging import real_logging
 
 NHS_NUMBER = "9434765919"
 EMAIL = "ada.lovelace@example.org"
@@ -36,17 +37,11 @@ class Formatted(logging.Handler):
 
 
 @pytest.fixture
-def real_logging() -> Iterator[Formatted]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    configure("INFO")
+def logged() -> Iterator[Formatted]:
+    """What the real logging set-up lets through, formatted as a log file would hold it."""
     formatted = Formatted()
-    root.addHandler(formatted)
-    try:
+    with real_logging(formatted):
         yield formatted
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 def person(referral_id: UUID) -> Person:
@@ -72,7 +67,7 @@ def assert_no_details(text: str) -> None:
 
 
 def test_a_database_error_on_a_referral_logs_none_of_its_details(
-    engine: Engine, real_logging: Formatted, capsys: pytest.CaptureFixture[str]
+    engine: Engine, logged: Formatted, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with Session(engine) as session:
         session.add(LinkWorkerTeam(id="team", name="Team"))
@@ -104,7 +99,7 @@ def test_a_database_error_on_a_referral_logs_none_of_its_details(
     assert "could not save" in printed.out + printed.err
     assert "IntegrityError" in printed.out + printed.err  # the exception is still shown
     assert_no_details(printed.out + printed.err)
-    written = "\n".join(real_logging.lines)
+    written = "\n".join(logged.lines)
     assert "RuntimeError: saving [redacted] [redacted] [redacted]" in written
     assert "referral for [redacted] failed" in written
     assert_no_details(written)

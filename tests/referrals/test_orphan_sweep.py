@@ -3,7 +3,6 @@ workflow running, for either cause: the workflow never started, or it ended befo
 referral reached closure. It starts the workflow again when the rows are complete, or closes
 the referral and frees the person's NHS number when they are not; an admin gets a task."""
 
-import logging
 from collections.abc import Iterator
 from datetime import timedelta
 from uuid import UUID, uuid4
@@ -21,7 +20,6 @@ from temporalio.testing import WorkflowEnvironment
 from activities.orphans import OrphanSweepResult
 from api.intake import _write
 from api.schemas import ReferralSubmission
-from core.logs import configure
 from domain.enums import (
     ADMINS,
     ORPHAN_SWEEP_SCHEDULE,
@@ -34,6 +32,7 @@ from domain.messages import ReferralInput, workflow_id_for
 from domain.tables import Consent, Person, Referral, Task, utcnow
 from socialrx.worker import schedule_orphan_sweep
 from tests.support.driver import Driver, person
+from tests.support.real_logging import real_logging
 from workflows.orphan_sweep import OrphanSweepWorkflow
 from workflows.referral import ReferralWorkflow
 
@@ -75,14 +74,8 @@ async def sweep(driver: Driver) -> OrphanSweepResult:
 @pytest.fixture
 def worker_logging() -> Iterator[None]:
     """The log set-up of ``socialrx worker``: the sweep's workflow logs through it."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    configure("INFO")
-    try:
+    with real_logging():
         yield
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 def admin_tasks(driver: Driver, referral_id: UUID) -> list[tuple[str, str, str]]:
