@@ -10,7 +10,7 @@ from sqlmodel import col, func, select
 
 from api.access import COMMISSIONER, Access, AccessDep
 from api.errors import SIGNED_IN, problem
-from domain.accounts import AccessLog
+from domain.accounts import AccessLog, AccessOutcome
 from domain.enums import OrganisationKind
 
 router = APIRouter(tags=["audit"])
@@ -24,6 +24,9 @@ class AccessLogEntry(BaseModel):
     organisation_id: str
     action: str
     referral_id: UUID | None
+    outcome: AccessOutcome
+    """What the permission check decided: allowed, or refused as not found (404) or
+    forbidden (403)."""
 
 
 class AccessLogPage(BaseModel):

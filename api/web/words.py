@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from activities.gp_document import CLOSURE_TEXT
 from api.schemas import TimelineEntry
+from domain.accounts import AccessOutcome
 from domain.enums import (
     ActorKind,
     ClosureReason,
@@ -196,3 +197,10 @@ CONTACT_METHOD = {
     ContactMethod.LETTER: "Letter",
     ContactMethod.IN_PERSON: "In person",
 }
+
+ACCESS_OUTCOME = {
+    AccessOutcome.ALLOWED: "Yes",
+    AccessOutcome.NOT_FOUND: "No: not theirs to see",
+    AccessOutcome.FORBIDDEN: "No: not theirs to do",
+}
+"""Whether an access in the access log was allowed, in words."""

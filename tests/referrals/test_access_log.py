@@ -193,6 +193,11 @@ async def test_a_refused_step_is_logged_as_forbidden_after_the_decision(driver: 
     assert logged(driver, referral_id, AccessOutcome.FORBIDDEN) == [
         ("practice-A81001", "POST /referrals/{referral_id}/contact-attempts")
     ]
+    # Commissioners see the decision in the log.
+    items = (await audit(driver, referral_id=str(referral_id), per_page=500))["items"]
+    assert items[0]["action"] == "POST /referrals/{referral_id}/contact-attempts"
+    assert items[0]["outcome"] == "forbidden"
+    assert {item["outcome"] for item in items[1:]} == {"allowed"}
 
 
 async def test_reading_the_log_and_the_internal_figures_is_logged(driver: Driver) -> None:
