@@ -122,7 +122,8 @@ async def _waiting_for_rows_since(handle: WorkflowHandle[Any, Any]) -> float | N
         return None
     if described.status != WorkflowExecutionStatus.RUNNING:
         return None
-    return (datetime.now(UTC) - described.start_time).total_seconds()
+    # Never negative, even if the server's clock is ahead of this one.
+    return max(0.0, (datetime.now(UTC) - described.start_time).total_seconds())
 
 
 def _check(
