@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any, NoReturn
 from uuid import UUID, uuid4
 
+import httpx
 import pytest
 
 import api.idempotency
@@ -26,6 +27,20 @@ class Killed(Exception):
 
 def die(*_args: Any) -> NoReturn:
     raise Killed
+
+
+async def assert_one_referral_made_by(
+    driver: Driver, watch: StartWatch, body: dict[str, Any], *answers: httpx.Response
+) -> None:
+    """Every answer is the same 201, for the one referral of the one workflow started."""
+    first = answers[0]
+    assert first.status_code == 201, first.text
+    assert [answer.json() for answer in answers] == [first.json()] * len(answers)
+    assert watch.started == [first.json()["workflow_id"]], "one workflow, carried on"
+    assert counts(driver) == (1, 1, 1), "never a second referral"
+    referral_id = UUID(first.json()["id"])
+    driver.submitted[referral_id] = body
+    await driver.wait_for_status(referral_id, "assigned")
 
 
 @pytest.fixture
@@ -54,14 +69,8 @@ async def test_a_retry_after_a_crash_before_the_rows_were_saved_completes_that_r
         retried = await http.post("/referrals", json=body, headers=headers)
         again = await http.post("/referrals", json=body, headers=headers)
 
-    assert retried.status_code == 201, retried.text
     assert retried.json()["workflow_id"] == started_workflow
-    assert again.json() == retried.json()
-    assert watch.started == [started_workflow], "the retry carried on with the same workflow"
-    assert counts(driver) == (1, 1, 1)
-    referral_id = UUID(retried.json()["id"])
-    driver.submitted[referral_id] = body
-    await driver.wait_for_status(referral_id, "assigned")
+    await assert_one_referral_made_by(driver, watch, body, retried, again)
 
 
 async def test_a_retry_after_a_crash_after_the_rows_were_saved_returns_that_referral(
@@ -82,14 +91,8 @@ async def test_a_retry_after_a_crash_after_the_rows_were_saved_returns_that_refe
         retried = await http.post("/referrals", json=body, headers=headers)
         again = await http.post("/referrals", json=body, headers=headers)
 
-    assert retried.status_code == 201, retried.text
     assert retried.json()["workflow_id"] == started_workflow
-    assert again.json() == retried.json()
-    assert watch.started == [started_workflow]
-    assert counts(driver) == (1, 1, 1), "never a second referral"
-    referral_id = UUID(retried.json()["id"])
-    driver.submitted[referral_id] = body
-    await driver.wait_for_status(referral_id, "assigned")
+    await assert_one_referral_made_by(driver, watch, body, retried, again)
 
 
 async def test_a_retry_while_the_first_request_is_alive_waits_for_its_answer(
@@ -117,10 +120,4 @@ async def test_a_retry_while_the_first_request_is_alive_waits_for_its_answer(
         release.set()
         answers = await asyncio.gather(first, retry)
 
-    assert [answer.status_code for answer in answers] == [201, 201]
-    assert answers[0].json() == answers[1].json()
-    assert len(watch.started) == 1
-    assert counts(driver) == (1, 1, 1)
-    referral_id = UUID(answers[0].json()["id"])
-    driver.submitted[referral_id] = body
-    await driver.wait_for_status(referral_id, "assigned")
+    await assert_one_referral_made_by(driver, watch, body, *answers)
