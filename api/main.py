@@ -51,7 +51,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        migrate(settings.resolved_database_url)
+        migrate(settings.resolved_database_url, settings.migration_database_url)
         connecting = None
         if app.state.temporal is None:
             connecting = asyncio.create_task(_connect_until_connected(app, settings))

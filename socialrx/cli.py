@@ -48,7 +48,8 @@ def migrate() -> None:
     from core.db import migrate as run_migrations
     from core.settings import get_settings
 
-    run_migrations(get_settings().resolved_database_url)
+    settings = get_settings()
+    run_migrations(settings.resolved_database_url, settings.migration_database_url)
     typer.echo("database is up to date")
 
 

@@ -8,9 +8,11 @@ import pytest
 from core.settings import (
     ActionLinkSettings,
     CodecServerSettings,
+    IdempotencySettings,
     MeshSettings,
     NotifySettings,
     OutboxSettings,
+    ReconcilerSettings,
     Settings,
     SignInSettings,
     SmtpSettings,
@@ -48,6 +50,8 @@ def test_the_configuration_table_names_every_setting() -> None:
         SignInSettings,
         TemporalConnectionSettings,
         CodecServerSettings,
+        IdempotencySettings,
+        ReconcilerSettings,
     ):
         prefix = next(n for n, f in Settings.model_fields.items() if f.annotation is section)
         names += [f"SOCIALRX_{prefix.upper()}__{name.upper()}" for name in section.model_fields]

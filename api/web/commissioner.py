@@ -22,7 +22,7 @@ from api.access import COMMISSIONER
 from api.routes.audit import access_log_page
 from api.web.pages import PageAccess, PageRoute, role_or_404
 from api.web.templating import render
-from api.web.words import LONDON
+from api.web.words import ACCESS_OUTCOME, LONDON
 from catalogue.tables import Organization, TaxonomyTerm
 from core.settings import Settings
 from domain.tables import LinkWorkerTeam, Practice
@@ -256,7 +256,7 @@ def access_log(
     pages = 1
     if not errors:
         found = access_log_page(
-            access.session,
+            access,
             referral_id,
             user.strip() or None,
             since,
@@ -271,6 +271,7 @@ def access_log(
         "commissioner/access_log.html",
         status_code=status.HTTP_400_BAD_REQUEST if errors else 200,
         title="Access log",
+        outcome_words=ACCESS_OUTCOME,
         errors=errors,
         query=query,
         found=found,

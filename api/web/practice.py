@@ -247,8 +247,10 @@ async def send_referral(
         return _form(request, answers, errors)
     key = str(form.get("idempotency_key", "")) or None
 
-    async def work() -> StoredResponse:
-        submitted = await submit(submission, access, access.session, settings, temporal)
+    async def work(referral_id: UUID) -> StoredResponse:
+        submitted = await submit(
+            submission, access, access.session, settings, temporal, referral_id
+        )
         created = ReferralCreated(
             id=submitted.referral_id,
             workflow_id=submitted.workflow_id,
@@ -262,6 +264,7 @@ async def send_referral(
             access.principal,
             key,
             fingerprint("POST /referrals", submission),
+            settings.idempotency,
             work,
         )
     except Refused as refused:
