@@ -21,6 +21,7 @@ from api.routes import (
     fhir,
     link_workers,
     organisations,
+    people,
     referrals,
     reports,
     service_referrals,
@@ -81,6 +82,8 @@ def create_app(
         fhir,
     ):
         app.include_router(area.router)
+    app.include_router(people.admin)
+    app.include_router(people.corrections)
     # The pages (api/web) answer under their own paths, apart from the JSON API's.
     app.include_router(web.router)
     app.mount(web.STATIC_URL, StaticFiles(directory=web.STATIC_DIR), name="static")

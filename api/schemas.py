@@ -43,6 +43,14 @@ CONTACT_DETAIL_NEEDED = {
 }
 
 
+def nhs_number_digits(value: str) -> str:
+    """A valid NHS number's 10 digits, spaces taken out; ValueError otherwise."""
+    digits = value.replace(" ", "")
+    if not (digits.isdigit() and len(digits) == 10 and is_valid_nhs_number(digits)):
+        raise ValueError("must be a valid 10-digit NHS number (check digit included)")
+    return digits
+
+
 class ReferralSubmission(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
@@ -87,10 +95,7 @@ class ReferralSubmission(BaseModel):
     @field_validator("nhs_number")
     @classmethod
     def _valid_nhs_number(cls, value: str) -> str:
-        digits = value.replace(" ", "")
-        if not (digits.isdigit() and len(digits) == 10 and is_valid_nhs_number(digits)):
-            raise ValueError("must be a valid 10-digit NHS number (check digit included)")
-        return digits
+        return nhs_number_digits(value)
 
     @field_validator("birth_date")
     @classmethod

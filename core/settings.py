@@ -147,6 +147,23 @@ class NotifySettings(BaseModel):
     )
 
 
+# --- data rights and records management (issue 12) ---------------------------------------
+class RecordsSettings(BaseModel):
+    retention: timedelta = Field(
+        default=timedelta(days=8 * 365 + 2),
+        gt=timedelta(0),
+        description="How long after a person's last referral closed their identifying details, "
+        "notes and message contents are kept before they are redacted. Eight years: the NHS "
+        "Records Management Code of Practice's retention for adult health records (see "
+        "docs/security.md).",
+    )
+    check_every: timedelta = Field(
+        default=timedelta(days=1),
+        gt=timedelta(0),
+        description="How often the worker's retention schedule looks for people due.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SOCIALRX_", env_nested_delimiter="__", extra="ignore"
@@ -217,6 +234,11 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(
         default_factory=NotifySettings,
         description="GOV.UK Notify for texts and emails to the person; empty key = not configured.",
+    )
+
+    records: RecordsSettings = Field(
+        default_factory=RecordsSettings,
+        description="Retention of personal details, e.g. SOCIALRX_RECORDS__RETENTION=P2922D.",
     )
 
     @property

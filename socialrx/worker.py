@@ -5,21 +5,35 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.matching import MatchingActivities
 from activities.read_model import ReadModelActivities
+from activities.retention import RecordsActivities
 from catalogue.geocode import Geocoder
 from core.logs import LOG_HANDLER_MODULES
-from core.settings import Settings, get_settings
+from core.settings import RecordsSettings, Settings, get_settings
 from domain.measures import DEFAULT_THRESHOLDS, MeasureThresholds
 from socialrx.outbox_cli import build_relay, collect_acknowledgements_forever
 from workflows.referral import ReferralWorkflow
+from workflows.retention import RETENTION_WORKFLOW_ID, RetentionWorkflow
 
 log = logging.getLogger(__name__)
 # Workflow code that logs runs our log handler inside the sandbox: its modules come from the
@@ -37,15 +51,23 @@ def build_worker(
     max_cached_workflows: int = 1000,
     thresholds: MeasureThresholds = DEFAULT_THRESHOLDS,
     geocoder: Geocoder | None = None,
+    records: RecordsSettings | None = None,
 ) -> Worker:
-    """A worker for referrals; ``geocoder`` is the one the composition root also gives the app
-    (the demo town's when not given)."""
+    """A worker for referrals and the retention job; ``geocoder`` is the one the composition
+    root also gives the app (the demo town's when not given)."""
     read_model = ReadModelActivities(engine, thresholds)
     matching = MatchingActivities(engine, geocoder)
+    retention = RecordsActivities(engine, client, (records or RecordsSettings()).retention)
     return referral_worker(
         client,
         task_queue,
-        [read_model.apply_projection, read_model.assign_link_worker, matching.suggest_services],
+        [
+            read_model.apply_projection,
+            read_model.assign_link_worker,
+            matching.suggest_services,
+            retention.redact_due,
+            retention.delete_histories,
+        ],
         executor or ThreadPoolExecutor(max_workers=8),
         max_cached_workflows,
     )
@@ -63,7 +85,7 @@ def referral_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ReferralWorkflow],
+        workflows=[ReferralWorkflow, RetentionWorkflow],
         workflow_runner=WORKFLOW_RUNNER,
         activities=activities,
         activity_executor=executor,
@@ -80,6 +102,7 @@ async def run_worker(
     settings: Settings | None = None,
 ) -> None:
     settings = settings or get_settings()
+    await ensure_retention_schedule(client, task_queue, settings.records.check_every)
     # Beside the workflows: the relay that sends what steps queued, and the MESH inbox reader.
     chores = [
         asyncio.create_task(build_relay(settings, engine).run_forever()),
@@ -87,10 +110,42 @@ async def run_worker(
     ]
     try:
         async with build_worker(
-            client, task_queue, engine, thresholds=thresholds, geocoder=geocoder
+            client,
+            task_queue,
+            engine,
+            thresholds=thresholds,
+            geocoder=geocoder,
+            records=settings.records,
         ):
             log.info("worker polling task queue %s", task_queue)
             await asyncio.Event().wait()
     finally:
         for chore in chores:
             chore.cancel()
+
+
+RETENTION_SCHEDULE_ID = "records-retention"
+
+
+async def ensure_retention_schedule(client: Client, task_queue: str, every: timedelta) -> None:
+    """The Temporal schedule that runs the retention job every ``every``: created on the first
+    start, brought up to date with the settings on every later one (several workers agree)."""
+    schedule = Schedule(
+        # By the workflow's name (its class name): the typed ``RetentionWorkflow.run`` form
+        # made mypy 2.4 reject every ``get_workflow_handle_for(ReferralWorkflow.run, ...)``
+        # elsewhere (its overloads get inferred once, from the first no-argument run method).
+        action=ScheduleActionStartWorkflow(
+            RetentionWorkflow.__name__, id=RETENTION_WORKFLOW_ID, task_queue=task_queue
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        # A pass still running when the next is due: the next one is skipped, not queued.
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+    def updated(_: ScheduleUpdateInput) -> ScheduleUpdate:
+        return ScheduleUpdate(schedule=schedule)
+
+    try:
+        await client.create_schedule(RETENTION_SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+        await client.get_schedule_handle(RETENTION_SCHEDULE_ID).update(updated)
