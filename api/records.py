@@ -95,7 +95,7 @@ def correct_contact_details(
         asked = correction.model_fields_set
         if not asked:
             raise Refused(
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
                 "give at least one of phone, email, address or preferred_contact",
             )
         person = session.get(Person, referral_id)
@@ -116,7 +116,7 @@ def correct_contact_details(
         needed = CONTACT_DETAIL_NEEDED.get(after.preferred_contact)
         if needed is not None and not getattr(after, needed[0]):
             raise Refused(
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
                 f"{after.preferred_contact} needs {needed[1]}; give {needed[0]} or "
                 "choose another way",
                 "preferred_contact",

@@ -11,12 +11,8 @@ from sqlmodel import Session
 
 from accounts.credentials import add_user
 from tests.support.driver import ROLES, TEST_PASSWORD
-from tests.support.people_records import KnownPeople, load_people
+from tests.support.people_records import OTHER_PRACTICE, OTHER_TEAM, KnownPeople, load_people
 from tests.support.reports import add_accounts, report_api, username_of
-
-# Callers the report tests do not have: a practice and a link worker of other referrals.
-OTHER_PRACTICE = "practice:A81002"
-OTHER_TEAM = "link_worker:lw-elsewhere"
 
 
 @pytest.fixture

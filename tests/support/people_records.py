@@ -45,6 +45,9 @@ ZOFIA_NAME = ("Zofia", "Wiśniewska")  # ś is not Latin-1: the PDF needs a real
 NOTE_TEXT = "Loves painting; nervous about groups"
 MESSAGE_PHONE = "07700 900123"
 CLOSED_AT = JANUARY + timedelta(days=60)
+# Callers the report tests do not have: a practice and a link worker of other referrals.
+OTHER_PRACTICE = "practice:A81002"
+OTHER_TEAM = "link_worker:lw-elsewhere"
 
 
 @dataclass
