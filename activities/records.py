@@ -11,7 +11,7 @@ and on what basis (never whose details they were).
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -250,26 +250,57 @@ def erase_person(
 def due_for_redaction(
     session: Session, retention: timedelta, now: datetime | None = None, limit: int = 500
 ) -> list[UUID]:
-    """The referrals of every person not yet redacted whose referrals are all closed, the last
-    of them longer ago than ``retention``: one person's referrals go together."""
-    cutoff = (now or utcnow()) - retention
+    """The referrals of every person not yet redacted whose referrals are all closed, kept
+    as long as ``keep_until`` says: one person's referrals go together."""
+    now = now or utcnow()
     still_open = func.sum(case((col(Referral.status) != ReferralStatus.CLOSED, 1), else_=0))
-    people = (
-        select(Person.nhs_number)
+    last_closed = func.max(Referral.closed_at)
+    # Everyone past the adult period; children are then kept longer (below). No limit here:
+    # a child not yet due must not take the place of an adult who is.
+    candidates = session.exec(
+        select(Person.nhs_number, last_closed, func.max(Person.birth_date))
         .join(Referral, col(Referral.id) == col(Person.referral_id))
         .where(col(Person.redacted_at).is_(None))
         .group_by(col(Person.nhs_number))
         .having(still_open == 0)
-        .having(func.max(Referral.closed_at) < cutoff)
-        .limit(limit)
-    )
+        .having(last_closed < now - retention)
+    ).all()
+    due = [
+        number
+        for number, closed, born in candidates
+        # (closed is never None: the query asked for people closed before a time)
+        if closed is not None and keep_until(closed, born, retention) <= now
+    ][:limit]
+    if not due:
+        return []
     return list(
         session.exec(
             select(Person.referral_id)
-            .where(col(Person.nhs_number).in_(people.scalar_subquery()))
+            .where(col(Person.nhs_number).in_(due))
             .where(col(Person.redacted_at).is_(None))
         ).all()
     )
+
+
+def keep_until(last_closed: datetime, born: date, retention: timedelta) -> datetime:
+    """When a person's records may go: ``retention`` after their last referral closed, and
+    for a child not before their 25th birthday (26th if they were 17 when it closed), as the
+    Records Management Code of Practice's retention schedule keeps children's records."""
+    age_at_closure = _years_between(born, last_closed.date())
+    coming_of_age = _birthday(born, 26 if age_at_closure == 17 else 25)
+    return max(last_closed + retention, datetime.combine(coming_of_age, time(), last_closed.tzinfo))
+
+
+def _years_between(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _birthday(born: date, age: int) -> date:
+    # Someone born on 29 February has their birthday on 1 March in other years.
+    try:
+        return born.replace(year=born.year + age)
+    except ValueError:
+        return date(born.year + age, 3, 1)
 
 
 def redact_due(

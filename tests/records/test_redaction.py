@@ -2,7 +2,7 @@
 the personal part of their messages, keeps what the reports count, and leaves an audit entry;
 erasure is refused while a referral is open."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +17,7 @@ from activities.records import (
     RedactionBasis,
     due_for_redaction,
     erase_person,
+    keep_until,
     redact_due,
 )
 from domain.enums import OutboxStatus
@@ -195,3 +196,37 @@ def test_the_cli_erases_only_when_confirmed_and_refuses_an_open_referral(
         get_settings.cache_clear()
     with Session(engine) as session:
         assert_redacted(session, known_people.zofia)
+
+
+@pytest.mark.parametrize(
+    ("born", "kept_until"),
+    [
+        (date(1950, 6, 1), CLOSED_AT + EIGHT_YEARS),  # an adult: eight years after closing
+        (date(2016, 1, 1), datetime(2041, 1, 1, tzinfo=UTC)),  # 10 at closing: 25th birthday
+        (date(2008, 6, 1), datetime(2034, 6, 1, tzinfo=UTC)),  # 17 at closing: 26th birthday
+        (date(2008, 2, 29), CLOSED_AT + EIGHT_YEARS),  # 18 at closing: an adult
+    ],
+)
+def test_children_are_kept_until_their_25th_or_26th_birthday(
+    born: date, kept_until: datetime
+) -> None:
+    assert keep_until(CLOSED_AT, born, EIGHT_YEARS) == kept_until
+
+
+def test_a_child_is_not_due_until_their_25th_birthday(
+    known_people: KnownPeople, session: Session
+) -> None:
+    for referral_id in known_people.zofia:
+        person = session.get(Person, referral_id)
+        assert person is not None
+        person.birth_date = date(2016, 1, 1)
+        session.add(person)
+    session.commit()
+    after_eight_years = CLOSED_AT + EIGHT_YEARS + timedelta(days=1)
+    assert not set(known_people.zofia) & set(
+        due_for_redaction(session, EIGHT_YEARS, after_eight_years)
+    )
+    after_25th_birthday = datetime(2041, 1, 2, tzinfo=UTC)
+    assert set(known_people.zofia) <= set(
+        due_for_redaction(session, EIGHT_YEARS, after_25th_birthday)
+    )
