@@ -7,12 +7,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from activities.records import erase_person
 from api.main import create_app
 from api.records import CORRECTED_ACTION
 from core.settings import Settings
+from domain.messages import SYSTEM
 from domain.tables import AuditEvent, Person
 from tests.support.driver import TEST_PASSWORD
-from tests.support.people_records import MESSAGE_PHONE, OTHER_PRACTICE, OTHER_TEAM, KnownPeople
+from tests.support.people_records import (
+    MESSAGE_PHONE,
+    OTHER_PRACTICE,
+    OTHER_TEAM,
+    ZOFIA,
+    KnownPeople,
+)
 from tests.support.reports import username_of
 
 PRACTICE_PAGE = "/practice/referrals/{}/contact-details"
@@ -146,3 +154,21 @@ def test_anyone_else_finds_no_such_page(
     with Session(engine) as session:
         person = session.get(Person, referral_id)
         assert person is not None and person.phone == MESSAGE_PHONE
+
+
+def test_a_redacted_referral_still_shows_its_pages_without_the_person(
+    known_people: KnownPeople, settings: Settings, engine: Engine
+) -> None:
+    referral_id = known_people.zofia[0]
+    with Session(engine) as session:
+        erase_person(session, ZOFIA, SYSTEM)
+    practice = signed_in(settings, "practice:A81001")
+    page = practice.get(f"/practice/referrals/{referral_id}")
+    assert page.status_code == 200, page.text
+    assert "Zofia" not in page.text and ZOFIA not in page.text
+    team = signed_in(settings, "link_worker:lw-ben")
+    page = team.get(f"/caseload/referrals/{referral_id}")
+    assert page.status_code == 200, page.text
+    assert MESSAGE_PHONE not in page.text and "Zofia" not in page.text
+    # Nothing is left to correct.
+    assert practice.get(PRACTICE_PAGE.format(referral_id)).status_code == 404
