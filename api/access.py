@@ -253,6 +253,15 @@ async def commissioner_in_browser(principal: BrowserPrincipal) -> None:
     _commissioner_or_404(principal)
 
 
+def admin_only(access: AccessDep) -> None:
+    """For the admin routes (a person's records): a commissioner with no area, the service's
+    own administrators; anyone else gets 404. A plain ``def``: the area is read from the
+    database, so not on the event loop."""
+    _commissioner_or_404(access.principal)
+    if access.practices_in_area() is not None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")
+
+
 def _commissioner_or_404(principal: Principal) -> None:
     if not principal.is_a(COMMISSIONER):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")

@@ -25,6 +25,7 @@ from api.routes import (
     health,
     link_workers,
     organisations,
+    people,
     referrals,
     reports,
     service_referrals,
@@ -105,6 +106,8 @@ def create_app(
         fhir,
     ):
         app.include_router(area.router)
+    app.include_router(people.admin)
+    app.include_router(people.corrections)
     # The pages (api/web) answer under their own paths, apart from the JSON API's.
     app.include_router(web.router)
     app.mount(web.STATIC_URL, StaticFiles(directory=web.STATIC_DIR), name="static")

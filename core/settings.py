@@ -294,6 +294,23 @@ class ReconcilerSettings(BaseModel):
     )
 
 
+# --- data rights and records management (issue 12) ---------------------------------------
+class RecordsSettings(BaseModel):
+    retention: timedelta = Field(
+        default=timedelta(days=8 * 365 + 2),
+        gt=timedelta(0),
+        description="How long after a person's last referral closed their identifying details, "
+        "notes and message contents are kept before they are redacted. Eight years: the NHS "
+        "Records Management Code of Practice's retention for adult health records (see "
+        "docs/security.md).",
+    )
+    check_every: timedelta = Field(
+        default=timedelta(days=1),
+        gt=timedelta(0),
+        description="How often the worker's retention schedule looks for people due.",
+    )
+
+
 # --- sign-in and accounts (issue 12): throttling, password hashing ----------------------
 class SignInSettings(BaseModel):
     """How failed sign-ins are slowed down, and how many passwords are hashed at once."""
@@ -466,6 +483,11 @@ class Settings(BaseSettings):
     codec_server: CodecServerSettings = Field(
         default_factory=CodecServerSettings,
         description="`socialrx codec-server`, e.g. SOCIALRX_CODEC_SERVER__TOKEN.",
+    )
+
+    records: RecordsSettings = Field(
+        default_factory=RecordsSettings,
+        description="Retention of personal details, e.g. SOCIALRX_RECORDS__RETENTION=P2922D.",
     )
 
     @property

@@ -153,6 +153,9 @@ class Person(SQLModel, table=True):
     open_nhs_number: str | None = Field(default=None, max_length=10)
     """The NHS number while the referral is open, null once closed: the unique constraint is
     what stops two open referrals for one person even when they are submitted at once."""
+    redacted_at: datetime | None = moment_column()
+    """When retention or erasure removed what identifies the person (``activities.records``);
+    the referral's codes and measures stay, under its id alone."""
 
 
 class Consent(SQLModel, table=True):

@@ -117,7 +117,11 @@ MISSING = {
     "share_with_organisations": "Select what the person agreed services may see",
     "outcome_to_gp": "Select what the person agreed may come back to you",
 }
-DONE = {"cancelled": "Referral cancelled", "withdrawn": "Consent withdrawal recorded"}
+DONE = {
+    "cancelled": "Referral cancelled",
+    "withdrawn": "Consent withdrawal recorded",
+    "contact-corrected": "Contact details corrected",
+}
 
 Answers = dict[str, Any]
 
