@@ -86,7 +86,7 @@ def _payload(session: Session, projection: Projection, spec: MessageSpec) -> dic
     if spec.kind == MessageKind.ORGANISATION_REFERRAL:
         # What an organisation needs to contact the person, trimmed to what consent allows.
         consent = session.get(Consent, referral.id)
-        base |= for_organisation(person, consent) | {"need_codes": referral.need_codes}
+        base |= for_organisation(person, consent, referral.need_codes)
     return base
 
 

@@ -177,4 +177,5 @@ def change_row(
         # of NHS contacts, which is what the report's percentage change is taken of.
         row.before_total = float(sum(before.answers.values()))
         row.after_total = float(sum(after.answers.values()))
+        row.item_before = dict(before.answers)
     return row

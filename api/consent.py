@@ -8,12 +8,20 @@ from sqlmodel import Session
 
 from api.access import PRACTICE, Access
 from api.schemas import (
+    ContactDetails,
     ReferralDetail,
     ReferralProgress,
     ReferralStateForOrganisation,
     ServiceReferralForOrganisation,
 )
-from domain.consent import WITHHELD, codes_only_detail, for_organisation, outcome_details_for_gp
+from domain.consent import (
+    WITHHELD,
+    codes_only_detail,
+    for_organisation,
+    organisation_may_reach,
+    outcome_details_for_gp,
+    shares_reason_with_organisations,
+)
 from domain.enums import ActorKind, AssigneeKind
 from domain.messages import ReferralState
 from domain.tables import Consent, Person, Referral, ServiceReferral
@@ -24,39 +32,58 @@ ORGANISATION_ACTOR = ActorKind.ORGANISATION.value
 def organisation_view(
     session: Session, service_referral: ServiceReferral
 ) -> ServiceReferralForOrganisation:
+    """``GET /service-referrals/{id}`` and the organisation's page of it: how to reach the
+    person while the organisation may (``organisation_may_reach``), else the status only."""
     referral = session.get(Referral, service_referral.referral_id)
-    person = session.get(Person, service_referral.referral_id)
-    assert referral is not None and person is not None, "service referrals follow their referral"
-    return ServiceReferralForOrganisation(
+    assert referral is not None, "service referrals follow their referral"
+    view = ServiceReferralForOrganisation(
         id=service_referral.id,
         service_id=service_referral.service_id,
         organisation_id=service_referral.organisation_id,
         status=service_referral.status,
         sent_at=service_referral.sent_at,
         respond_by=service_referral.respond_by,
-        need_codes=referral.need_codes,
-        **for_organisation(person, session.get(Consent, referral.id)),
+        person=None,
+        reason=None,
+        need_codes=[],
+    )
+    if not organisation_may_reach(service_referral.status, referral.closure_reason):
+        return view
+    person = session.get(Person, service_referral.referral_id)
+    assert person is not None, "a referral's person is written with it"
+    shared = for_organisation(person, session.get(Consent, referral.id), referral.need_codes)
+    return view.model_copy(
+        update={
+            "person": ContactDetails.model_validate(shared["person"]),
+            "reason": shared["reason"],
+            "need_codes": shared["need_codes"],
+        }
     )
 
 
 def state_for_organisation(access: Access, state: ReferralState) -> ReferralStateForOrganisation:
-    """The state an organisation's own step answers with: the minimum it needs.
+    """The state an organisation's own step answers with: the minimum it needs (a database
+    read, for the consent: call it in a worker thread).
 
     Its own service referrals only (the person may have been referred to other organisations
     too, which it must not learn), and none of the link worker's work: no contact attempts,
     no services suggested, no link worker or team lead, no first-contact deadline. The need
-    codes are there as in ``GET /service-referrals/{id}`` and the message the organisation
-    was sent: codes, under either consent; the GP's reason in words is never in the state.
+    codes are there as in ``GET /service-referrals/{id}``: only while the organisation may
+    reach the person and if the person agreed to share the reason; the GP's reason in words
+    is never in the state.
     """
     organisation_id = access.principal.organisation_id
+    own = [s for s in state.service_referrals if s.organisation_id == organisation_id]
+    reachable = any(organisation_may_reach(s.status, state.closure_reason) for s in own)
+    shared = reachable and shares_reason_with_organisations(
+        access.session.get(Consent, state.referral_id)
+    )
     return ReferralStateForOrganisation(
         referral_id=state.referral_id,
         status=state.status,
         closure_reason=state.closure_reason,
-        need_codes=state.need_codes,
-        service_referrals=[
-            s for s in state.service_referrals if s.organisation_id == organisation_id
-        ],
+        need_codes=state.need_codes if shared else [],
+        service_referrals=own,
         first_uptake_at=state.first_uptake_at,
         checkpoints=state.checkpoints,
     )

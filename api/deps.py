@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
 
+from api.errors import RETRY_AFTER_SECONDS
 from catalogue.geocode import Geocoder
 from core.settings import Settings
 
@@ -47,7 +48,12 @@ async def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> AsyncIt
 async def get_temporal(request: Request) -> Client:
     client: Client | None = request.app.state.temporal
     if client is None:
-        raise HTTPException(503, "Temporal is not connected yet; try again in a moment")
+        # The app keeps trying to connect in the background (api.main).
+        raise HTTPException(
+            503,
+            "The workflow service is not connected yet; try again in a moment.",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
     return client
 
 
@@ -58,6 +64,7 @@ async def get_geocoder(request: Request) -> Geocoder:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 GeocoderDep = Annotated[Geocoder, Depends(get_geocoder)]

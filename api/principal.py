@@ -6,7 +6,8 @@ the concern of ``get_current_principal`` alone:
 
 - a person signs in at ``POST /auth/token`` with their user name and password and sends the
   token as ``Authorization: Bearer <token>``; the same token comes back as an HttpOnly
-  cookie for web pages. It lasts ``SOCIALRX_SESSION_LIFETIME`` (one hour by default).
+  cookie for web pages (and the downloads they link to, ``BrowserPrincipal``), which the
+  JSON API never accepts. It lasts ``SOCIALRX_SESSION_LIFETIME`` (one hour by default).
 - a system sends its API key as ``X-API-Key: srx_...`` or ``Authorization: Bearer srx_...``.
 """
 
@@ -77,9 +78,26 @@ def get_current_principal(
     session: SessionDep,
     token: Annotated[str | None, Depends(bearer)],
     api_key: Annotated[str | None, Depends(api_key_header)],
+) -> Principal:
+    """The caller of the JSON API: a bearer token or an API key, never the session cookie.
+    A browser sends the cookie by itself, so a JSON route that took it could be driven by
+    any page the person has open; the pages, which check a CSRF token, take it instead."""
+    return principal_for(session, api_key or token)
+
+
+def get_browser_principal(
+    session: SessionDep,
+    token: Annotated[str | None, Depends(bearer)],
+    api_key: Annotated[str | None, Depends(api_key_header)],
     cookie: Annotated[str | None, Depends(session_cookie)],
 ) -> Principal:
-    credential = api_key or token or cookie
+    """The caller of a download a page links to (the printable report, the CSV files): as
+    the JSON API, or by the session cookie. Only for GET routes that change nothing."""
+    return principal_for(session, api_key or token or cookie)
+
+
+def principal_for(session: Session, credential: str | None) -> Principal:
+    """Whose token or API key ``credential`` is; 401 saying how to sign in if none."""
     if not credential:
         raise unauthenticated()
     try:
@@ -88,6 +106,8 @@ def get_current_principal(
         user = credentials.user_for_token(session, credential)
         if user is None:
             raise unauthenticated(f"This sign-in has expired or ended. {HOW_TO_SIGN_IN}")
+        # The team is the link worker's team now, not the one they had when the account
+        # was made (``credentials.SignedIn``).
         return Principal(
             subject=user.username,
             organisation_kind=user.organisation_kind,
@@ -105,7 +125,9 @@ def get_current_principal(
 def _principal_for_key(session: Session, credential: str) -> Principal:
     key = credentials.api_key_for(session, credential)
     if key is None:
-        raise unauthenticated(f"This API key is unknown or revoked. {HOW_TO_SIGN_IN}")
+        raise unauthenticated(
+            f"This API key is unknown or revoked, or has expired. {HOW_TO_SIGN_IN}"
+        )
     return Principal(
         subject=f"key:{key.id}",
         organisation_kind=key.organisation_kind,
@@ -114,3 +136,4 @@ def _principal_for_key(session: Session, credential: str) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
+BrowserPrincipal = Annotated[Principal, Depends(get_browser_principal)]

@@ -2,11 +2,20 @@
 
 import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from nhs_number import is_valid as is_valid_nhs_number
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from activities.outcome import OutcomeDetail
 from catalogue.taxonomy import is_social_prescribing_need
@@ -35,6 +44,18 @@ from domain.messages import (
 # of BFPO and overseas territories.
 POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 
+# Every text the API stores lands in a column of domain/tables.py, and each limit here is
+# that column's (tests/test_input_bounds.py walks them): a longer value must get a 422 that
+# says what to fix, not a database error that a retry repeats (503) on PostgreSQL.
+NOTE_LENGTH = 4000
+"""``referral_note.text``: a note or a goal."""
+EMAIL_LENGTH = 200
+"""``person.email``. RFC 5321 allows 254; no one's address is that long in practice."""
+ODS_CODE_LENGTH = 16
+"""``practice.ods_code``."""
+MAX_NEED_CODES = 20
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
 # What each way of contact needs: the submission's field and how to say it.
 CONTACT_DETAIL_NEEDED = {
     PreferredContact.TEXT: ("phone", "a mobile phone number"),
@@ -43,22 +64,49 @@ CONTACT_DETAIL_NEEDED = {
 }
 
 
+def _known_needs(codes: list[str]) -> list[str]:
+    unknown = [code for code in codes if not is_social_prescribing_need(code)]
+    if unknown:
+        raise ValueError(
+            f"unknown need codes {', '.join(unknown)}; use terms of the social "
+            "prescribing taxonomy, such as sp-social-groups"
+        )
+    return list(dict.fromkeys(codes))
+
+
+NeedCodes = Annotated[
+    list[Code], Field(min_length=1, max_length=MAX_NEED_CODES), AfterValidator(_known_needs)
+]
+"""The person's needs: at least one, at most ``MAX_NEED_CODES``, each a term of the social
+prescribing taxonomy (``GET /taxonomies``), repeats dropped."""
+NoteText = Annotated[str, StringConstraints(max_length=NOTE_LENGTH)]
+OdsCode = Annotated[Code, StringConstraints(max_length=ODS_CODE_LENGTH)]
+
+
+def nhs_number_digits(value: str) -> str:
+    """A valid NHS number's 10 digits, spaces taken out; ValueError otherwise."""
+    digits = value.replace(" ", "")
+    if not (digits.isdigit() and len(digits) == 10 and is_valid_nhs_number(digits)):
+        raise ValueError("must be a valid 10-digit NHS number (check digit included)")
+    return digits
+
+
 class ReferralSubmission(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    practice_ods: Code = Field(examples=["A81001"])
-    nhs_number: str = Field(examples=["9434765919"], description="10 digits, spaces allowed.")
+    practice_ods: OdsCode = Field(examples=["A81001"])
+    nhs_number: str = Field(
+        max_length=20, examples=["9434765919"], description="10 digits, spaces allowed."
+    )
     given_name: str = Field(min_length=1, max_length=100)
     family_name: str = Field(min_length=1, max_length=100)
     birth_date: date
     postcode: str = Field(examples=["TS1 2AB"])
     address: str | None = Field(default=None, max_length=500)
     phone: str | None = Field(default=None, max_length=40)
-    email: EmailStr | None = None
+    email: EmailStr | None = Field(default=None, max_length=EMAIL_LENGTH)
     reason: str = Field(min_length=1, max_length=4000, description="Why the GP refers.")
-    need_codes: list[Code] = Field(
-        min_length=1,
-        max_length=20,
+    need_codes: NeedCodes = Field(
         examples=[["sp-social-groups"]],
         description="The person's needs as social prescribing taxonomy terms (GET /taxonomies).",
     )
@@ -87,16 +135,26 @@ class ReferralSubmission(BaseModel):
     @field_validator("nhs_number")
     @classmethod
     def _valid_nhs_number(cls, value: str) -> str:
-        digits = value.replace(" ", "")
-        if not (digits.isdigit() and len(digits) == 10 and is_valid_nhs_number(digits)):
-            raise ValueError("must be a valid 10-digit NHS number (check digit included)")
-        return digits
+        return nhs_number_digits(value)
 
     @field_validator("birth_date")
     @classmethod
     def _born_in_the_past(cls, value: date) -> date:
         if value >= date.today():
             raise ValueError("must be a date in the past")
+        if value < EARLIEST_BIRTH_DATE:
+            raise ValueError(
+                f"must be on or after {EARLIEST_BIRTH_DATE.day} {EARLIEST_BIRTH_DATE:%B %Y}; "
+                "check the year"
+            )
+        return value
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email_fits(cls, value: object) -> object:
+        # Before the address's own checks, so that the message speaks of characters.
+        if isinstance(value, str) and len(value.strip()) > EMAIL_LENGTH:
+            raise ValueError(f"must be at most {EMAIL_LENGTH} characters")
         return value
 
     @field_validator("postcode")
@@ -106,17 +164,6 @@ class ReferralSubmission(BaseModel):
         if not POSTCODE.match(normalised):
             raise ValueError("must be a UK postcode such as TS1 2AB")
         return f"{normalised[:-3]} {normalised[-3:]}"
-
-    @field_validator("need_codes")
-    @classmethod
-    def _known_needs(cls, codes: list[str]) -> list[str]:
-        unknown = [code for code in codes if not is_social_prescribing_need(code)]
-        if unknown:
-            raise ValueError(
-                f"unknown need codes {', '.join(unknown)}; use terms of the social "
-                "prescribing taxonomy, such as sp-social-groups"
-            )
-        return list(dict.fromkeys(codes))
 
     @field_validator("preferred_contact")
     @classmethod
@@ -161,7 +208,9 @@ class ContactDetails(BaseModel):
 
 class ServiceReferralForOrganisation(BaseModel):
     """What an organisation sees of a referral to one of its services: enough to reach the
-    person, and the GP's reason only if the person agreed to share it."""
+    person while its service referral is pending, accepted or started (and the person has
+    not withdrawn consent), and the GP's reason and need codes only if the person agreed to
+    share the reason. Otherwise the status only."""
 
     id: UUID
     service_id: str
@@ -169,9 +218,18 @@ class ServiceReferralForOrganisation(BaseModel):
     status: ServiceReferralStatus
     sent_at: datetime
     respond_by: datetime
-    person: ContactDetails
-    reason: str | None = Field(description="Null unless the person agreed to share it.")
-    need_codes: list[str]
+    person: ContactDetails | None = Field(
+        description="Null once the organisation no longer needs to reach the person: it "
+        "declined or was auto-declined, the person did not attend, the referral was "
+        "withdrawn, or the person withdrew consent."
+    )
+    reason: str | None = Field(
+        description="Null unless the person agreed to share it, and while person is null."
+    )
+    need_codes: list[str] = Field(
+        description="The person's needs as codes: empty unless the person agreed to share "
+        "the reason (a code can say as much), and while person is null."
+    )
 
 
 class ReferralProgress(BaseModel):
@@ -219,7 +277,7 @@ class ReferralStateForOrganisation(BaseModel):
 
 
 class Note(BaseModel):
-    note: str | None = Field(default=None, max_length=4000, description="Kept out of workflows.")
+    note: NoteText | None = Field(default=None, description="Kept out of workflows.")
 
 
 class ContactAttemptIn(Note):
@@ -237,8 +295,8 @@ def _scorable(measures: list[MeasureAnswers]) -> list[MeasureAnswers]:
 
 
 class AssessmentIn(BaseModel):
-    need_codes: list[Code] = Field(min_length=1)
-    goals: list[str] = Field(default=[], max_length=20)
+    need_codes: NeedCodes
+    goals: list[NoteText] = Field(default=[], max_length=20)
     baseline: list[MeasureAnswers] = []
 
     _scorable_baseline = field_validator("baseline")(_scorable)

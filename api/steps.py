@@ -59,6 +59,7 @@ from api.schemas import (
     UptakeIn,
 )
 from catalogue.lookup import active_service
+from core.temporal import StepNotTaken
 from domain.enums import ILLEGAL_STEP, ClosureReason, OrganisationKind
 from domain.messages import (
     Actor,
@@ -92,6 +93,10 @@ Build = Callable[[Session, Actor, list[int]], StepT]
 
 NOT_ANSWERING = "The workflow service did not answer; try again."
 CLOSED = "This referral is closed; no further steps can be recorded."
+NOT_TAKEN = (
+    "The workflow service took no step in time (no worker is running). The step may still "
+    "be recorded when one starts: look at the referral again before repeating it."
+)
 
 
 class Steps:
@@ -99,7 +104,8 @@ class Steps:
 
     Every method raises ``Refused`` when the step is not done: 404 (not this caller's to
     see), 403 (not their role's to do), 422 (a value that cannot be used, ``field`` says
-    which), 409 (not possible now, or closed), 503 (Temporal did not answer).
+    which), 409 (not possible now, or closed), 503 (Temporal did not answer, or no
+    worker took the step in time).
     """
 
     def __init__(self, access: Access, temporal: Client) -> None:
@@ -267,7 +273,7 @@ class Steps:
             ),
         )
         # Its own service referrals only, none of the link worker's work: see api.consent.
-        return state_for_organisation(self.access, state)
+        return await run_in_threadpool(self._as_seen_by_organisation, state)
 
     async def confirm_uptake(
         self, service_referral_id: UUID, uptake: UptakeIn
@@ -280,7 +286,7 @@ class Steps:
                 actor=actor, service_referral_id=service_referral_id, started=uptake.started
             ),
         )
-        return state_for_organisation(self.access, state)
+        return await run_in_threadpool(self._as_seen_by_organisation, state)
 
     # --- the one path -------------------------------------------------------------------
 
@@ -309,8 +315,10 @@ class Steps:
         notes: Notes = (),
     ) -> ReferralState:
         referral_id, step, note_ids = await run_in_threadpool(self._prepare, find, build, notes)
-        handle = self.temporal.get_workflow_handle_for(
-            ReferralWorkflow.run, workflow_id_for(referral_id)
+        handle: WorkflowHandle[ReferralWorkflow, ReferralState] = (
+            self.temporal.get_workflow_handle_for(
+                ReferralWorkflow.run, workflow_id_for(referral_id)
+            )
         )
         try:
             state: Any = await handle.execute_update(update, step)
@@ -324,6 +332,11 @@ class Steps:
         except RPCError as error:
             await self._forget(note_ids)
             raise await _refusal_for(handle, error) from error
+        except StepNotTaken as error:
+            # The update may wait on the server and be applied when a worker starts, with the
+            # ids of these notes in it: they stay, hidden until then.
+            log.warning("no worker took a step of %s in time", handle.id)
+            raise Refused(status.HTTP_503_SERVICE_UNAVAILABLE, NOT_TAKEN) from error
         except BaseException:
             await self._forget(note_ids)
             raise
@@ -378,6 +391,12 @@ class Steps:
         finally:
             self.access.session.commit()  # the connection goes back to the pool
 
+    def _as_seen_by_organisation(self, state: ReferralState) -> ReferralStateForOrganisation:
+        try:
+            return state_for_organisation(self.access, state)
+        finally:
+            self.access.session.commit()
+
 
 async def _refusal_for(handle: WorkflowHandle[Any, Any], error: RPCError) -> Refused:
     if error.status != RPCStatusCode.NOT_FOUND:
@@ -394,7 +413,9 @@ async def _refusal_for(handle: WorkflowHandle[Any, Any], error: RPCError) -> Ref
 
 async def current_state(client: Client, referral_id: UUID) -> ReferralState | None:
     """Where the referral's workflow is now; None if Temporal could not be asked."""
-    handle = client.get_workflow_handle_for(ReferralWorkflow.run, workflow_id_for(referral_id))
+    handle: WorkflowHandle[ReferralWorkflow, ReferralState] = client.get_workflow_handle_for(
+        ReferralWorkflow.run, workflow_id_for(referral_id)
+    )
     try:
         return await handle.query(ReferralWorkflow.state)
     except RPCError:

@@ -2,16 +2,61 @@
 
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, FilePath, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.payload_encryption import EncryptionCodec, decode_keys
 from domain.enums import MessageKind
 from domain.measures import MeasureThresholds
 from domain.policy import ReferralPolicy
+from domain.unit_costs import UNIT_COSTS
+
+
+# --- Return on investment (issue 14): unit costs, the programme's cost, the bootstrap ---
+class ReturnOnInvestmentSettings(BaseModel):
+    """What the return-on-investment report costs service use at, and what it compares the
+    saving with. Defaults and their sources: ``domain/unit_costs.py``."""
+
+    unit_costs: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            item: cost.pounds for item, cost in UNIT_COSTS.items() if cost.pounds is not None
+        },
+        description="Service-use item -> pounds per contact; an item without one is not costed.",
+    )
+    service_use_period: timedelta = Field(
+        default=timedelta(days=91),
+        gt=timedelta(0),
+        description="The period the service-use questions ask about; changes are annualised "
+        "from it (365 days / this).",
+    )
+    programme_cost_per_year: Decimal | None = Field(
+        default=None,
+        ge=0,
+        description="The whole programme's cost for a year (link workers, overheads); "
+        "pro-rated to a report's period. Unset: give programme_cost on the report.",
+    )
+    bootstrap_resamples: int = Field(default=2000, ge=100, le=100_000)
+    bootstrap_seed: int = Field(default=14, description="Makes the interval reproducible.")
+
+    @field_validator("unit_costs")
+    @classmethod
+    def _known_items(cls, costs: dict[str, Decimal]) -> dict[str, Decimal]:
+        unknown = sorted(set(costs) - set(UNIT_COSTS))
+        if unknown:
+            raise ValueError(f"unknown service-use item(s) {', '.join(unknown)}; known: "
+                             f"{', '.join(UNIT_COSTS)}")  # fmt: skip
+        if any(pounds < 0 for pounds in costs.values()):
+            raise ValueError("a unit cost cannot be negative")
+        return costs
+
+    def unit_cost(self, item: str) -> Decimal | None:
+        """The service's own cost for the item, else the default (None: not costed)."""
+        return self.unit_costs.get(item, UNIT_COSTS[item].pounds)
 
 
 class ReportSettings(BaseModel):
@@ -21,6 +66,7 @@ class ReportSettings(BaseModel):
         description="Counts below this are suppressed in every report that leaves the "
         "service (CSV, HTML, and JSON unless internal data is asked for).",
     )
+    roi: ReturnOnInvestmentSettings = Field(default_factory=ReturnOnInvestmentSettings)
 
 
 class MeshSettings(BaseModel):
@@ -147,14 +193,202 @@ class NotifySettings(BaseModel):
     )
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="SOCIALRX_", env_nested_delimiter="__", extra="ignore"
+# --- Temporal connection and deployment (issue 12, sec-temporal) ----------------------------
+
+
+class TemporalConnectionSettings(BaseModel):
+    """How every process reaches Temporal: TLS or mutual TLS, an API key, deadlines, and the
+    keys that encrypt workflow payloads before they leave the process."""
+
+    tls: bool = Field(
+        default=False,
+        description="Speak TLS to Temporal (implied by server_ca or a client certificate).",
+    )
+    server_ca: FilePath | None = Field(
+        default=None,
+        description="PEM CA bundle that signed Temporal's certificate; empty: the system's roots.",
+    )
+    server_name: str = Field(
+        default="", description="Name to expect in Temporal's certificate, if not the host's."
+    )
+    client_cert: FilePath | None = Field(
+        default=None, description="PEM client certificate for mutual TLS."
+    )
+    client_key: FilePath | None = Field(default=None, description="PEM private key of that cert.")
+    api_key: SecretStr = Field(
+        default=SecretStr(""), description="API key sent to Temporal (e.g. Temporal Cloud)."
+    )
+    rpc_timeout: timedelta = Field(
+        default=timedelta(seconds=10),
+        gt=timedelta(0),
+        description="Deadline of each call from the API to Temporal (start, query, describe).",
+    )
+    step_timeout: timedelta = Field(
+        default=timedelta(seconds=15),
+        gt=timedelta(0),
+        description="How long the API waits for a step (a workflow update) to be taken by a "
+        "worker before answering 503 with Retry-After.",
+    )
+    worker_seen_within: timedelta = Field(
+        default=timedelta(minutes=2),
+        gt=timedelta(0),
+        description="/health/ready counts a worker as polling if Temporal saw it this recently.",
+    )
+    payload_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Key ID -> base64 AES key (16, 24 or 32 bytes) that encrypt workflow "
+        "payloads. The last listed encrypts; every listed key decrypts. Empty: no encryption.",
     )
 
+    @field_validator("payload_keys")
+    @classmethod
+    def _keys_can_encrypt(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        # A bad key stops every process at start-up, naming it, not at its first payload.
+        if keys:
+            EncryptionCodec(decode_keys({k: v.get_secret_value() for k, v in keys.items()}))
+        return keys
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.tls or self.server_ca is not None or self.client_cert is not None
+
+
+class CodecServerSettings(BaseModel):
+    """``socialrx codec-server``: decrypts payloads for the Temporal UI and CLI."""
+
+    host: str = Field(default="127.0.0.1", description="Address the codec server listens on.")
+    port: int = Field(default=8081, description="Its port.")
+    token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer token a caller must send; empty: the codec server refuses to start.",
+    )
+    allowed_origin: str = Field(
+        default="http://127.0.0.1:8080",
+        description="The Temporal UI's origin, allowed by CORS to call the codec server.",
+    )
+
+
+# --- logs, audit trail and recovery (issue 12: sec-data) ---------------------------------
+class IdempotencySettings(BaseModel):
+    claim_lease: timedelta = Field(
+        default=timedelta(seconds=15),
+        gt=timedelta(0),
+        description="How long a claimed Idempotency-Key stays claimed without news from its "
+        "request, which renews the claim while it runs: a retry with the same key takes over "
+        "the claim of a request that died once this has passed.",
+    )
+    keep_for: timedelta = Field(
+        default=timedelta(hours=24),
+        gt=timedelta(0),
+        description="How long an Idempotency-Key and its answer are kept: after this the "
+        "same key counts as new, and the record is pruned.",
+    )
+
+
+class ReconcilerSettings(BaseModel):
+    interval: timedelta = Field(
+        default=timedelta(minutes=10),
+        gt=timedelta(0),
+        description="How often the worker looks for referrals left without a running "
+        "workflow (a Temporal schedule).",
+    )
+
+
+# --- data rights and records management (issue 12) ---------------------------------------
+class RecordsSettings(BaseModel):
+    retention: timedelta = Field(
+        default=timedelta(days=8 * 365 + 2),
+        gt=timedelta(0),
+        description="How long after a person's last referral closed their identifying details, "
+        "notes and message contents are kept before they are redacted. Eight years: the NHS "
+        "Records Management Code of Practice's retention for adult health records (see "
+        "docs/security.md).",
+    )
+    check_every: timedelta = Field(
+        default=timedelta(days=1),
+        gt=timedelta(0),
+        description="How often the worker's retention schedule looks for people due.",
+    )
+
+
+# --- sign-in and accounts (issue 12): throttling, password hashing ----------------------
+class SignInSettings(BaseModel):
+    """How failed sign-ins are slowed down, and how many passwords are hashed at once."""
+
+    user_failures_before_lock: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins for one user name after which it is locked for a while.",
+    )
+    address_failures_before_lock: int = Field(
+        default=30,
+        ge=1,
+        description="Failed sign-ins from one client address after which it is locked (higher "
+        "than for a user name: many people may share one address behind a network's NAT).",
+    )
+    lock: timedelta = Field(
+        default=timedelta(minutes=1),
+        gt=timedelta(0),
+        description="The first lock; it doubles with each further failure, up to lock_max.",
+    )
+    lock_max: timedelta = Field(
+        default=timedelta(hours=1), gt=timedelta(0), description="The longest lock."
+    )
+    forget_failures_after: timedelta = Field(
+        default=timedelta(minutes=15),
+        gt=timedelta(0),
+        description="Failures are forgotten (and their row pruned) this long after the last "
+        "one, once no lock is running.",
+    )
+    hashing_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="Passwords checked at once per API process: each argon2 check takes a "
+        "core and tens of MiB, so a flood of sign-ins must queue rather than eat them all.",
+    )
+    hashing_wait: timedelta = Field(
+        default=timedelta(seconds=5),
+        gt=timedelta(0),
+        description="How long a sign-in waits for a turn to check its password before it "
+        "answers 503 with Retry-After.",
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SOCIALRX_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        # A refused value is never echoed into a log: it may be a password or a key.
+        hide_input_in_errors=True,
+    )
+
+    env: Literal["dev", "test", "production"] = Field(
+        default="dev",
+        description="Where this runs (SOCIALRX_ENV): production refuses demo accounts and "
+        "serves no API docs.",
+    )
     var_dir: Path = Field(default=Path("var"), description="Where local state lives.")
     database_url: str = Field(
         default="", description="SQLAlchemy URL; empty means a SQLite file under var_dir."
+    )
+    # --- logs, audit trail and recovery (issue 12: sec-data) ---
+    migration_database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the schema's owner, for migrations; empty means "
+        "database_url. On PostgreSQL, when its user differs from database_url's, migrations "
+        "also grant database_url's user what the app needs, and on access_log only INSERT "
+        "and SELECT.",
+    )
+    idempotency: IdempotencySettings = Field(
+        default_factory=IdempotencySettings,
+        description="Idempotency-Key claims and records, e.g. "
+        "SOCIALRX_IDEMPOTENCY__CLAIM_LEASE=PT15S, SOCIALRX_IDEMPOTENCY__KEEP_FOR=P1D.",
+    )
+    reconciler: ReconcilerSettings = Field(
+        default_factory=ReconcilerSettings,
+        description="The sweep for referrals without a running workflow, e.g. "
+        "SOCIALRX_RECONCILER__INTERVAL=PT10M.",
     )
     temporal_address: str = Field(
         default="",
@@ -180,6 +414,22 @@ class Settings(BaseSettings):
         default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
         description="Signs the token every web form carries. Unset, each process makes its "
         "own, so set the same value for every process that serves the pages.",
+    )
+    # --- HTTP hardening (api/http_guard.py) ---
+    max_body_size: int = Field(
+        default=256 * 1024,
+        gt=0,
+        description="Largest request body in bytes; a larger one gets 413 before sign-in.",
+    )
+    max_fhir_body_size: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest request body in bytes under /fhir (a transaction Bundle).",
+    )
+    hsts_max_age: int = Field(
+        default=365 * 24 * 3600,
+        ge=0,
+        description="Seconds browsers keep to HTTPS for this host (Strict-Transport-Security).",
     )
     policy: ReferralPolicy = Field(
         default_factory=ReferralPolicy,
@@ -217,6 +467,27 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(
         default_factory=NotifySettings,
         description="GOV.UK Notify for texts and emails to the person; empty key = not configured.",
+    )
+
+    sign_in: SignInSettings = Field(
+        default_factory=SignInSettings,
+        description="Sign-in throttling and password hashing, e.g. "
+        "SOCIALRX_SIGN_IN__USER_FAILURES_BEFORE_LOCK=5, SOCIALRX_SIGN_IN__HASHING_CONCURRENCY=2.",
+    )
+    # --- Temporal connection and deployment (issue 12, sec-temporal) ---
+    temporal: TemporalConnectionSettings = Field(
+        default_factory=TemporalConnectionSettings,
+        description="TLS, API key, deadlines and payload encryption of the Temporal "
+        "connection, e.g. SOCIALRX_TEMPORAL__API_KEY.",
+    )
+    codec_server: CodecServerSettings = Field(
+        default_factory=CodecServerSettings,
+        description="`socialrx codec-server`, e.g. SOCIALRX_CODEC_SERVER__TOKEN.",
+    )
+
+    records: RecordsSettings = Field(
+        default_factory=RecordsSettings,
+        description="Retention of personal details, e.g. SOCIALRX_RECORDS__RETENTION=P2922D.",
     )
 
     @property

@@ -3,7 +3,12 @@ the organisation's view (API) and the outbox messages (activities) apply the sam
 
 from typing import Any
 
-from domain.enums import GpOutcomeSharing, OrganisationSharing
+from domain.enums import (
+    ClosureReason,
+    GpOutcomeSharing,
+    OrganisationSharing,
+    ServiceReferralStatus,
+)
 from domain.tables import Consent, Person
 
 # Referrals made before consent choices were recorded share the least.
@@ -16,9 +21,33 @@ def sharing(consent: Consent | None) -> tuple[OrganisationSharing, GpOutcomeShar
     return consent.share_with_organisations, consent.outcome_to_gp
 
 
-def for_organisation(person: Person, consent: Consent | None) -> dict[str, Any]:
-    """The minimum an organisation needs to reach the person, and the GP's reason only if the
-    person agreed to share it."""
+# An organisation needs to reach the person only while its service referral is live: waiting
+# for its answer, accepted, or started. Once it declined (or was auto-declined), the person
+# did not attend, or the referral was withdrawn, it sees the status only; and the person's
+# withdrawal of consent ends its access even to a service they had started.
+ORGANISATION_MAY_REACH_WHILE = frozenset(
+    {ServiceReferralStatus.PENDING, ServiceReferralStatus.ACCEPTED, ServiceReferralStatus.STARTED}
+)
+
+
+def organisation_may_reach(
+    service_referral_status: ServiceReferralStatus, closure_reason: ClosureReason | None
+) -> bool:
+    """Whether the organisation of a service referral may see the person's contact details
+    (and what else consent shares), or the status only."""
+    return (
+        service_referral_status in ORGANISATION_MAY_REACH_WHILE
+        and closure_reason != ClosureReason.CONSENT_WITHDRAWN
+    )
+
+
+def for_organisation(
+    person: Person, consent: Consent | None, need_codes: list[str]
+) -> dict[str, Any]:
+    """The minimum an organisation needs to reach the person; the GP's reason and the need
+    codes only if the person agreed to share the reason. Under ``contact_only`` the codes
+    are withheld too: a code such as a debt or a mental health need says as much as the
+    reason in words. (Call only while ``organisation_may_reach``.)"""
     view: dict[str, Any] = {
         "person": {
             "given_name": person.given_name,
@@ -29,10 +58,18 @@ def for_organisation(person: Person, consent: Consent | None) -> dict[str, Any]:
             "postcode": person.postcode,
         },
         "reason": None,
+        "need_codes": [],
     }
-    if sharing(consent)[0] == OrganisationSharing.CONTACT_AND_REASON:
+    if shares_reason_with_organisations(consent):
         view["reason"] = person.reason
+        view["need_codes"] = need_codes
     return view
+
+
+def shares_reason_with_organisations(consent: Consent | None) -> bool:
+    """Whether the person agreed that organisations see why they were referred: the GP's
+    reason in words and the need codes."""
+    return sharing(consent)[0] == OrganisationSharing.CONTACT_AND_REASON
 
 
 def outcome_details_for_gp(consent: Consent | None) -> bool:

@@ -80,4 +80,10 @@ class OutcomeChange(SQLModel, table=True):
     item_improvement: dict[str, int] = Field(
         default_factory=dict, sa_column=Column(ITEMS_JSON, nullable=False)
     )
+    item_before: dict[str, int] = Field(
+        default_factory=dict,
+        sa_column=Column(ITEMS_JSON, nullable=False, server_default="{}"),
+        description="Service use only: each item's count at baseline, so reports can say "
+        "how many contacts there were before and after (after = before - improvement).",
+    )
     recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

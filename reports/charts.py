@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from reports.funnel import Funnel
 from reports.outcomes import Outcomes
+from reports.roi import ITEM_LABELS, ReturnOnInvestment
 from reports.uptake import Uptake
 from reports.waits import Waits
 
@@ -106,4 +107,14 @@ def outcome_chart(report: Outcomes) -> str:
         ["any area", *(a.area.replace("_", " ") for a in positive.areas)],
         [positive.improved_any_area_pct, *(a.improved_pct for a in positive.areas)],
         "%",
+    )
+
+
+def roi_chart(report: ReturnOnInvestment) -> str:
+    costed = [item for item in report.items if item.unit_cost is not None]
+    return _bars(
+        "NHS cost avoided a year, by item (£; negative: cost added)",
+        [ITEM_LABELS[item.item] for item in costed],
+        [None if i.annual_cost_change is None else -i.annual_cost_change for i in costed],
+        "",
     )

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 from sqlalchemy import ColumnElement, exists
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -29,6 +29,15 @@ class ReportFilter(BaseModel):
         default=None, description="Taxonomy term among the referral's recorded needs."
     )
 
+    # Not a field: no caller can set it. The practices of a commissioner's area (None: all).
+    _area: frozenset[str] | None = PrivateAttr(default=None)
+
+    def within(self, practices: frozenset[str] | None) -> "ReportFilter":
+        """These filters, counting only referrals of ``practices`` (None: every practice)."""
+        scoped = self.model_copy()
+        scoped._area = practices
+        return scoped
+
     @model_validator(mode="after")
     def _period_in_order(self) -> "ReportFilter":
         if self.start and self.end and self.end < self.start:
@@ -47,6 +56,8 @@ class ReportFilter(BaseModel):
             where.append(col(m.referred_at) < after)
         if self.practice:
             where.append(col(m.practice_ods) == self.practice)
+        if self._area is not None:
+            where.append(col(m.practice_ods).in_(sorted(self._area)))
         if self.team:
             where.append(col(m.team_id) == self.team)
         if self.organisation and organisation:

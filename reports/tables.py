@@ -80,30 +80,36 @@ def _mean(measure: str, item: str, change: MeanChange) -> tuple[Any, ...]:
         change.mean_change,
         change.ci95_low,
         change.ci95_high,
+        change.direction,
+        change.in_words,
     )
 
 
 def _outcomes(session: Session, filters: ReportFilter, small: Suppression) -> Table:
     r = outcomes(session, filters, small)
     coverage, positive, use = r.follow_up, r.positive_change, r.service_use
+    # Each row says which way is better for its measure, and its change in words.
+    star = positive.direction
     rows: list[tuple[Any, ...]] = [
         ("followed_up", "of_eligible", coverage.eligible, coverage.followed_up,
-         coverage.followed_up_pct, None, None, None),
+         coverage.followed_up_pct, None, None, None, "higher_is_better", ""),
         ("positive_change", "any_area", positive.people, positive.improved_any_area,
-         positive.improved_any_area_pct, None, None, None),
+         positive.improved_any_area_pct, None, None, None, star, ""),
         *(("positive_change", a.area, positive.people, a.improved, a.improved_pct,
-           None, None, None) for a in positive.areas),
+           None, None, None, star, "") for a in positive.areas),
         _mean("swemwbs", "metric_score", r.swemwbs),
-        *(("ons4", i.item, i.people, None, i.improved_pct, i.mean_change, None, None)
-          for i in r.ons4),
+        *(("ons4", i.item, i.people, None, i.improved_pct, i.mean_change, None, None,
+           i.direction, i.in_words) for i in r.ons4),
         _mean("loneliness_ucla3", "total", r.loneliness),
         ("service_use", "all_contacts", use.people, use.contacts_after, use.change_pct,
-         None, None, None),
-        *(("service_use", i.item, i.people, None, i.improved_pct, i.mean_change, None, None)
-          for i in use.items),
+         None, None, None, use.direction, use.in_words),
+        *(("service_use", i.item, i.people, None, i.improved_pct, i.mean_change, None, None,
+           i.direction, i.in_words) for i in use.items),
     ]  # fmt: skip
     return _table(
-        "measure item people count pct mean_change ci95_low ci95_high", "people count", rows
+        "measure item people count pct mean_change ci95_low ci95_high direction in_words",
+        "people count",
+        rows,
     )
 
 

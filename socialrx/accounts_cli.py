@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, time
 from typing import Annotated
 
 import typer
@@ -13,9 +14,11 @@ from accounts.credentials import (
     AccountError,
     Role,
     add_user,
+    commissioner_practices,
     create_api_key,
     deactivate,
     revoke_api_key,
+    set_commissioner_practices,
     set_password,
 )
 from domain.accounts import ApiKey, UserAccount
@@ -44,7 +47,8 @@ Password = Annotated[
         prompt=True,
         hide_input=True,
         confirmation_prompt=True,
-        help="At least 10 characters; asked for when not given.",
+        help="At least 10 characters, and not one of the 10,000 most common passwords; "
+        "asked for when not given.",
     ),
 ]
 
@@ -110,35 +114,82 @@ def users_deactivate(username: str) -> None:
     typer.echo(f"user {username} deactivated")
 
 
+@users_app.command("area")
+def users_area(
+    commissioner: Annotated[
+        str, typer.Argument(help="The commissioning body (the ID its commissioners have).")
+    ],
+    practices: Annotated[
+        list[str] | None,
+        typer.Argument(help="ODS codes of the practices in its area; none: every practice."),
+    ] = None,
+) -> None:
+    """Scope a commissioning body's reports to the practices of its area (ICB or place), e.g.
+    `socialrx users area millbrook-icb A81001 A81002`. Without practices its commissioners
+    see every practice, as an admin does."""
+    with _database() as session:
+        set_commissioner_practices(session, commissioner, practices or [])
+        scope = commissioner_practices(session, commissioner)
+    typer.echo(
+        f"{commissioner} sees the practices {', '.join(sorted(scope))}"
+        if scope
+        else f"{commissioner} sees every practice"
+    )
+
+
 @keys_app.command("create")
 def keys_create(
     role: RoleArgument,
     identifier: Annotated[str, typer.Argument(metavar="ID", help="Whose key it is.")],
     label: Annotated[str, typer.Option(help="What system uses it.")],
+    expires: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="The day (YYYY-MM-DD, UTC) from which the key is refused; none: never.",
+        ),
+    ] = None,
 ) -> None:
     """Create a key and print it once: store it in the system now, it cannot be shown again."""
+    expires_at = datetime.combine(expires.date(), time(), UTC) if expires else None
     with _database() as session:
-        key, plain = create_api_key(session, role, identifier, label)
+        key, plain = create_api_key(session, role, identifier, label, expires_at=expires_at)
     Console(stderr=True).print(f"API key {key.id} for {label}; it is shown only this once:")
     typer.echo(plain)
 
 
 @keys_app.command("list")
 def keys_list() -> None:
-    """Every key's id, owner, label and whether it is revoked (never the secret)."""
+    """Every key's id, owner, label, expiry, last use and whether it is revoked (never the
+    secret)."""
     with _database() as session:
         keys = session.exec(select(ApiKey).order_by(col(ApiKey.created_at))).all()
-    table = Table("id", "organisation kind", "organisation", "label", "created", "revoked")
+    table = Table(
+        "id",
+        "organisation kind",
+        "organisation",
+        "label",
+        "created",
+        "expires",
+        "last used",
+        "revoked",
+    )
     for key in keys:
         table.add_row(
             key.id,
             str(key.organisation_kind),
             key.organisation_id,
             key.label,
-            f"{key.created_at:%Y-%m-%d %H:%M}",
-            f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
+            _when(key.created_at),
+            _when(key.expires_at),
+            _when(key.last_used_at),
+            _when(key.revoked_at),
         )
     Console().print(table)
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else ""
 
 
 @keys_app.command("revoke")

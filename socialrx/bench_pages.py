@@ -328,7 +328,9 @@ async def _measure(
             async with httpx.AsyncClient(
                 transport=transport,
                 base_url="http://bench.invalid",
+                # The pages take the cookie, the JSON API only the bearer token.
                 cookies={SESSION_COOKIE: tokens[page.user]},
+                headers={"Authorization": f"Bearer {tokens[page.user]}"},
             ) as client:
                 # One unmeasured request each: the first renders compile templates, warm caches.
                 for kind, path in list(paths.items()):

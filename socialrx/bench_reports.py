@@ -73,14 +73,19 @@ def _sqlite() -> Iterator[str]:
 
 
 def _report_runners() -> dict[str, Callable[..., Any]]:
+    from decimal import Decimal
+
+    from core.settings import ReturnOnInvestmentSettings
     from reports.funnel import closures, funnel
     from reports.outcomes import outcomes
     from reports.page import commissioner_page
+    from reports.roi import RoiInputs, return_on_investment
     from reports.tables import TABLES, TableName
     from reports.uptake import uptake
     from reports.volumes import volumes
     from reports.waits import waits
 
+    roi = RoiInputs(settings=ReturnOnInvestmentSettings(), programme_cost=Decimal(1_000_000))
     return {
         "funnel": funnel,
         "closures": closures,
@@ -89,7 +94,9 @@ def _report_runners() -> dict[str, Callable[..., Any]]:
         "uptake": uptake,
         "volumes": volumes,
         "outcomes.csv": lambda s, f, small: TABLES[TableName.OUTCOMES](s, f, small).to_csv(5),
-        "commissioner.html": commissioner_page,
+        # With a programme cost, so the bootstrap runs too, as a commissioner would see it.
+        "roi": lambda s, f, small: return_on_investment(s, f, small, roi),
+        "commissioner.html": lambda s, f, small: commissioner_page(s, f, small, roi),
     }
 
 

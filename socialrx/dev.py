@@ -24,7 +24,7 @@ from domain.tables import Practice
 from socialrx import mesh_sandbox
 from socialrx.children import Child, Children, StopRequested
 from socialrx.demo import DEMO_PEOPLE
-from socialrx.seed import load_demo_data
+from socialrx.seed import demo_refusal, load_demo_data
 
 STARTUP_TIMEOUT_SECONDS = 60.0
 MESH_SANDBOX_PORT = 8700
@@ -123,6 +123,10 @@ def _start_everything(
     migrate(settings.resolved_database_url)
     if seed:
         with session_scope(engine_for(settings.resolved_database_url)) as session:
+            # Only production refuses here: a developer's own referrals are test data.
+            refusal = demo_refusal(session, settings, demo=True)
+            if refusal is not None:
+                raise StartupFailed(f"{refusal} Start with --no-seed.")
             load_demo_data(session)
     console.print("Database up to date" + ("; demo data loaded." if seed else "."))
 
@@ -208,7 +212,7 @@ def _wait_for_temporal(settings: Settings, temporal: Child | None) -> None:
 def _wait_for_api(settings: Settings, api: Child) -> None:
     def answers() -> bool:
         try:
-            return httpx.get(_api_url(settings) + "/docs", timeout=2).status_code == 200
+            return httpx.get(_api_url(settings) + "/health/live", timeout=2).status_code == 200
         except httpx.TransportError:
             return False
 

@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from catalogue.tables import ServiceAtLocation
 from core.db import engine_for
-from core.settings import Settings
+from core.settings import Settings, SignInSettings
 from domain.tables import LinkWorker, LinkWorkerTeam, Practice
 from tests.support.database import empty_all_tables
 from tests.support.driver import NHS_NUMBERS_USED, SWEMWBS_LATER, Driver, person
@@ -94,6 +94,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/service_at_locations"): public("/service_at_locations"),
     ("GET", "/service_at_locations/{link_id}"): public("/service_at_locations/{sal}"),
+    # Probes answer everyone alike; ready is 503 here, where the time-skipping server cannot
+    # say whether a worker polls (tests/test_temporal_down.py and referrals/test_ready.py).
+    ("GET", "/health/live"): public("/health/live"),
+    ("GET", "/health/ready"): Row("/health/ready", {role: {200, 503} for role in EVERYONE}),
     ("GET", "/openapi.json"): public("/openapi.json"),
     ("GET", "/docs"): public("/docs"),
     ("GET", "/docs/oauth2-redirect"): public("/docs/oauth2-redirect"),
@@ -195,8 +199,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     # Reports are for commissioners; to anyone else they do not exist.
     **{
         ("GET", f"/reports/{report}"): Row(f"/reports/{report}", {"commissioner": {200}})
-        for report in ("funnel", "closures", "outcomes", "waits", "uptake", "volumes")
+        for report in ("funnel", "closures", "outcomes", "waits", "uptake", "volumes", "roi")
     },
+    ("GET", "/reports/roi.csv"): Row("/reports/roi.csv", {"commissioner": {200}}),
     ("GET", "/reports/commissioner.html"): Row(
         "/reports/commissioner.html", {"commissioner": {200}}
     ),
@@ -219,6 +224,19 @@ MATRIX: dict[tuple[str, str], Row] = {
         forbidden=("link_worker",),
         body={},
     ),
+    # Data rights: a person's contact details are corrected by whoever may act on the
+    # referral; subject access and erasure are for admins (commissioners) alone.
+    ("PATCH", "/referrals/{referral_id}/contact-details"): Row(
+        "/referrals/{referral}/contact-details",
+        {"practice": {200}, "link_worker": {200}},
+        body={"phone": "07700 900999"},
+    ),
+    ("POST", "/admin/people/export"): Row(
+        "/admin/people/export", {"commissioner": {200}}, body={"nhs_number": SPARE_NHS_NUMBERS[2]}
+    ),
+    ("POST", "/admin/people/erase"): Row(
+        "/admin/people/erase", {"commissioner": {200}}, body={"nhs_number": SPARE_NHS_NUMBERS[3]}
+    ),
     # Last: it ends the caller's sign-in.
     ("POST", "/auth/sign-out"): signed_in("/auth/sign-out"),
 }
@@ -239,7 +257,16 @@ async def world(
 ) -> AsyncIterator[World]:
     engine = engine_for(database_url)
     empty_all_tables(engine)
-    settings = Settings(database_url=database_url, var_dir=Path(tmp_path_factory.mktemp("var")))
+    settings = Settings(
+        database_url=database_url,
+        var_dir=Path(tmp_path_factory.mktemp("var")),
+        # Every role signs in wrongly as gp-a81001 once; that the lock then engages is
+        # tests/test_sign_in_guard.py's to check, not this matrix's.
+        sign_in=SignInSettings(
+            user_failures_before_lock=len(EVERYONE) + 1,
+            address_failures_before_lock=len(EVERYONE) + 1,
+        ),
+    )
     async with running_system(time_skipping_env, engine, settings, False) as driver:
         with Session(engine) as session:
             # Another team, with its own practice and link worker.

@@ -7,8 +7,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from accounts.credentials import api_key_for, check_password
+from accounts.credentials import api_key_for, check_password, commissioner_practices
 from core.settings import get_settings
+from domain.tables import utcnow
 from socialrx.cli import app
 from socialrx.demo import load_demo_people
 
@@ -91,3 +92,54 @@ def test_keys_create_prints_the_key_once_then_list_and_revoke(
     assert code == 1 and "no API key 'nope'" in errors
     code, _, errors = run("keys", "create", "link_worker", "lw-amira", "--label", "phone")
     assert code == 1 and "link_worker_team" in errors
+
+
+@pytest.mark.parametrize("common", ["qwertyuiop", "QwertyUIOP", "1q2w3e4r5t", "basketball"])
+def test_a_common_password_is_refused_when_adding_or_changing_it(
+    cli_database: None, common: str
+) -> None:
+    code, _, errors = run("users", "add", "x", "practice", "A81001", "--password", common)
+    assert code == 1 and "most common passwords" in errors and common not in errors
+    assert run("users", "add", "x", "practice", "A81001", "--password", "long password")[0] == 0
+    code, _, errors = run("users", "set-password", "x", "--password", common)
+    assert code == 1 and "most common passwords" in errors
+
+
+def test_a_key_with_an_expiry_is_refused_from_that_day_and_its_last_use_is_listed(
+    cli_database: None, engine: Engine
+) -> None:
+    code, key, _ = run(
+        "keys", "create", "practice", "A81001", "--label", "EMIS", "--expires", "2999-01-31"
+    )
+    assert code == 0
+    with Session(engine) as session:
+        found = api_key_for(session, key.strip())
+        assert found is not None and f"{found.expires_at:%Y-%m-%d %H:%M}" == "2999-01-31 00:00"
+        session.commit()
+    listing = run("keys", "list")[1]
+    assert "2999-01-31 00:00" in listing
+    assert f"{utcnow():%Y-%m-%d}" in listing.split("2999-01-31 00:00", 1)[1]  # last used
+    code, _, errors = run(
+        "keys", "create", "practice", "A81001", "--label", "old", "--expires", "2001-01-01"
+    )
+    assert code == 1 and "in the future" in errors
+
+
+def test_a_commissioning_body_is_scoped_to_its_practices_and_unscoped_again(
+    cli_database: None, engine: Engine
+) -> None:
+    assert run("users", "area", "millbrook-icb", "A81002", "A81001") == (
+        0,
+        "millbrook-icb sees the practices A81001, A81002\n",
+        "",
+    )
+    with Session(engine) as session:
+        assert commissioner_practices(session, "millbrook-icb") == {"A81001", "A81002"}
+        assert commissioner_practices(session, "another-icb") is None
+    code, _, errors = run("users", "area", "millbrook-icb", "Z99999")
+    assert code == 1 and "no practice 'Z99999'" in errors
+    with Session(engine) as session:  # a refused change leaves the area as it was
+        assert commissioner_practices(session, "millbrook-icb") == {"A81001", "A81002"}
+    assert run("users", "area", "millbrook-icb")[1] == "millbrook-icb sees every practice\n"
+    with Session(engine) as session:
+        assert commissioner_practices(session, "millbrook-icb") is None

@@ -148,10 +148,14 @@ async def test_the_cookie_signs_in_web_pages(client: httpx.AsyncClient) -> None:
     assert cookie.startswith(f"socialrx_session={response.json()['access_token']};")
     for attribute in ("HttpOnly", "SameSite=strict", "Secure", "Max-Age=3600"):
         assert attribute in cookie
-    # httpx keeps it, as a browser would, and sends it back.
+    # httpx keeps it, as a browser would, and sends it back: a page takes it...
+    page = await client.get("/tasks")
+    assert page.status_code == 200
+    assert "<h1>Your tasks</h1>" in page.text
+    # ...the JSON API does not (bearer or API key there): a page elsewhere cannot drive it.
     who = await client.get("/auth/me")
-    assert who.status_code == 200
-    assert who.json()["subject"] == "lw-amira"
+    assert who.status_code == 401
+    assert (await me(client, bearer(response))).json()["subject"] == "lw-amira"
 
 
 async def test_signing_out_ends_the_token_and_the_cookie(client: httpx.AsyncClient) -> None:

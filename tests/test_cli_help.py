@@ -14,6 +14,8 @@ from socialrx.cli import app
         (["dev"], "SOCIALRX_TEMPORAL_ADDRESS"),
         (["worker"], "Temporal worker"),
         (["api"], "uvicorn"),
+        (["codec-server"], "SOCIALRX_CODEC_SERVER__TOKEN"),
+        (["payload-key"], "rotation"),
         (["seed"], "demo"),
         (["bench", "lifecycle"], "--concurrency"),
         (["users"], "set-password"),

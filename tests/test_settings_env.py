@@ -7,11 +7,16 @@ import pytest
 
 from core.settings import (
     ActionLinkSettings,
+    CodecServerSettings,
+    IdempotencySettings,
     MeshSettings,
     NotifySettings,
     OutboxSettings,
+    ReconcilerSettings,
     Settings,
+    SignInSettings,
     SmtpSettings,
+    TemporalConnectionSettings,
 )
 from domain.policy import ReferralPolicy
 
@@ -36,7 +41,18 @@ def test_policy_durations_and_lists_come_from_nested_environment_variables(
 def test_the_configuration_table_names_every_setting() -> None:
     names = [f"SOCIALRX_{name.upper()}" for name in Settings.model_fields if name != "policy"]
     names += [f"SOCIALRX_POLICY__{name.upper()}" for name in ReferralPolicy.model_fields]
-    for section in (MeshSettings, OutboxSettings, SmtpSettings, NotifySettings, ActionLinkSettings):
+    for section in (
+        MeshSettings,
+        OutboxSettings,
+        SmtpSettings,
+        NotifySettings,
+        ActionLinkSettings,
+        SignInSettings,
+        TemporalConnectionSettings,
+        CodecServerSettings,
+        IdempotencySettings,
+        ReconcilerSettings,
+    ):
         prefix = next(n for n, f in Settings.model_fields.items() if f.annotation is section)
         names += [f"SOCIALRX_{prefix.upper()}__{name.upper()}" for name in section.model_fields]
     missing = [name for name in names if f"| `{name}` |" not in CONFIGURATION]

@@ -1,10 +1,11 @@
 """``/link-workers/{id}/tasks``: a link worker's task list. Their steps are under
 ``/referrals`` (``api.routes.referrals``)."""
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from api.access import AccessDep
 from api.errors import VISIBLE
+from api.paging import WindowDep, page_headers
 from api.schemas import (
     TaskOut,
 )
@@ -18,12 +19,18 @@ router = APIRouter(prefix="/link-workers", tags=["link workers"])
     "/{link_worker_id}/tasks",
     responses=VISIBLE,
     response_model=list[TaskOut],
-    summary="A link worker's tasks, soonest due first",
+    summary="A link worker's tasks, soonest due first, a page at a time (limit, offset)",
 )
 def list_tasks(
     link_worker_id: str,
     access: AccessDep,
+    request: Request,
+    response: Response,
+    shown: WindowDep,
     task_status: TaskStatus = Query(default=TaskStatus.OPEN, alias="status"),
 ) -> list[TaskOut]:
     worker = access.team_link_worker_or_404(link_worker_id)
-    return task_list(access, link_worker_id, link_worker_task_kinds(worker), task_status)
+    kinds = link_worker_task_kinds(worker)
+    listed = task_list(access, link_worker_id, kinds, task_status, shown)
+    page_headers(request, response, shown, listed.total)
+    return listed.items

@@ -4,15 +4,18 @@ Every report takes the same filters (period, practice, team, organisation, categ
 reads the read model only. Small numbers are suppressed in everything that leaves the
 service: CSV and HTML always, JSON unless the caller asks for ``internal=true`` (the
 unsuppressed figures, for the service's own analysis; they must not be published).
-Anyone but a commissioner gets 404, as if the reports did not exist.
+Anyone but a commissioner gets 404, as if the reports did not exist. A commissioner scoped
+to an area sees its practices' referrals only, and 404 for a practice filter outside it.
 """
 
+from decimal import Decimal
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse
 
-from api.access import commissioner_only
+from api.access import AccessDep, BrowserAccessDep, commissioner_in_browser, commissioner_only
 from api.deps import SessionDep, SettingsDep
 from api.errors import VISIBLE
 from core.settings import Settings
@@ -20,23 +23,38 @@ from reports.filters import ReportFilter
 from reports.funnel import Closures, Funnel, closures, funnel
 from reports.outcomes import Outcomes, outcomes
 from reports.page import commissioner_page
+from reports.roi import ReturnOnInvestment, RoiInputs, return_on_investment, roi_table
 from reports.small_numbers import NONE, Suppression
 from reports.tables import TABLES, TableName
 from reports.uptake import Uptake, uptake
 from reports.volumes import Volumes, volumes
 from reports.waits import Waits, waits
 
-# 404, not 403: to anyone else the reports do not exist. Reports hold no patient data, so,
-# like the access log itself, reading one is not written to the access log.
-router = APIRouter(
-    prefix="/reports",
-    tags=["reports"],
-    dependencies=[Depends(commissioner_only)],
-    responses=VISIBLE,
-)
+# 404, not 403: to anyone else the reports do not exist. Published reports hold no patient
+# data, so reading one is not written to the access log; the unsuppressed internal figures
+# can single people out, so reading those is.
+router = APIRouter(prefix="/reports", tags=["reports"], responses=VISIBLE)
+# The JSON reports take a bearer token or an API key; the printable page and the CSV files,
+# which the commissioner's pages link to, take the session cookie too.
+report = partial(router.get, dependencies=[Depends(commissioner_only)])
+download = partial(router.get, dependencies=[Depends(commissioner_in_browser)])
 
 
-Filters = Annotated[ReportFilter, Query()]
+def filters_in_area(filters: Annotated[ReportFilter, Query()], access: AccessDep) -> ReportFilter:
+    """The filters asked for, within the commissioner's area (``Access.reports_in_area``).
+    A plain ``def``: it reads the area from the database, so not on the event loop."""
+    return access.reports_in_area(filters)
+
+
+def download_filters_in_area(
+    filters: Annotated[ReportFilter, Query()], access: BrowserAccessDep
+) -> ReportFilter:
+    """``filters_in_area`` for the downloads the commissioner's pages link to."""
+    return access.reports_in_area(filters)
+
+
+Filters = Annotated[ReportFilter, Depends(filters_in_area)]
+DownloadFilters = Annotated[ReportFilter, Depends(download_filters_in_area)]
 
 
 def _published(settings: Settings) -> Suppression:
@@ -45,60 +63,123 @@ def _published(settings: Settings) -> Suppression:
 
 def suppression(
     settings: SettingsDep,
+    access: AccessDep,
     internal: Annotated[
         bool,
         Query(description="Unsuppressed figures for the service's own use; never publish."),
     ] = False,
 ) -> Suppression:
-    return NONE if internal else _published(settings)
+    if internal:
+        access.log()
+        return NONE
+    return _published(settings)
 
 
 SuppressionDep = Annotated[Suppression, Depends(suppression)]
 
 
-@router.get("/funnel", response_model=Funnel, summary="Referred → completed, with conversions")
+def roi_inputs(
+    settings: SettingsDep,
+    programme_cost: Annotated[
+        Decimal | None,
+        Query(
+            ge=0,
+            max_digits=14,
+            decimal_places=2,
+            description="Pounds the whole programme cost over the report's period (start to "
+            "end); else SOCIALRX_REPORTS__ROI__PROGRAMME_COST_PER_YEAR, pro-rated.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        Query(ge=0, description="The bootstrap's seed; the same seed gives the same interval."),
+    ] = None,
+) -> RoiInputs:
+    return RoiInputs(settings=settings.reports.roi, programme_cost=programme_cost, seed=seed)
+
+
+RoiInputsDep = Annotated[RoiInputs, Depends(roi_inputs)]
+
+
+@report("/funnel", response_model=Funnel, summary="Referred → completed, with conversions")
 def funnel_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Funnel:
     return funnel(session, filters, small)
 
 
-@router.get("/closures", response_model=Closures, summary="How referrals closed")
+@report("/closures", response_model=Closures, summary="How referrals closed")
 def closures_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Closures:
     return closures(session, filters, small)
 
 
-@router.get("/outcomes", response_model=Outcomes, summary="Outcome change of people followed up")
+@report("/outcomes", response_model=Outcomes, summary="Outcome change of people followed up")
 def outcomes_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Outcomes:
     return outcomes(session, filters, small)
 
 
-@router.get("/waits", response_model=Waits, summary="Time to first contact; organisation answers")
+@report("/waits", response_model=Waits, summary="Time to first contact; organisation answers")
 def waits_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Waits:
     return waits(session, filters, small)
 
 
-@router.get("/uptake", response_model=Uptake, summary="Uptake by service, category, organisation")
+@report("/uptake", response_model=Uptake, summary="Uptake by service, category, organisation")
 def uptake_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Uptake:
     return uptake(session, filters, small)
 
 
-@router.get("/volumes", response_model=Volumes, summary="Volumes by practice; caseloads")
+@report("/volumes", response_model=Volumes, summary="Volumes by practice; caseloads")
 def volumes_report(session: SessionDep, filters: Filters, small: SuppressionDep) -> Volumes:
     return volumes(session, filters, small)
 
 
-@router.get(
+@report(
+    "/roi",
+    response_model=ReturnOnInvestment,
+    summary="NHS cost avoided against the programme's cost, pence per pound, with its interval",
+)
+def roi_report(
+    session: SessionDep, filters: Filters, small: SuppressionDep, inputs: RoiInputsDep
+) -> ReturnOnInvestment:
+    return return_on_investment(session, filters, small, inputs)
+
+
+@download(
     "/commissioner.html",
     response_class=HTMLResponse,
     response_model=None,
     summary="One printable page: key figures and charts (always suppressed)",
 )
 def commissioner_report(
-    session: SessionDep, settings: SettingsDep, filters: Filters
+    session: SessionDep, settings: SettingsDep, filters: DownloadFilters, inputs: RoiInputsDep
 ) -> HTMLResponse:
-    return HTMLResponse(commissioner_page(session, filters, _published(settings)))
+    return HTMLResponse(commissioner_page(session, filters, _published(settings), inputs))
 
 
-@router.get(
+def _csv(text: str, name: str) -> Response:
+    return Response(
+        # A byte-order mark makes spreadsheet programs read the file as UTF-8.
+        content="\ufeff" + text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="socialrx-{name}.csv"'},
+    )
+
+
+# Before /{table}.csv, which would otherwise take "roi" and refuse it as no table it knows.
+@download(
+    "/roi.csv",
+    response_class=Response,
+    response_model=None,
+    responses={200: {"content": {"text/csv": {}}, "description": "The report as CSV."}},
+    summary="Return on investment as CSV, one figure a row (always suppressed)",
+)
+def roi_csv_report(
+    session: SessionDep, settings: SettingsDep, filters: DownloadFilters, inputs: RoiInputsDep
+) -> Response:
+    small = _published(settings)
+    report = return_on_investment(session, filters, small, inputs)
+    return _csv(roi_table(report).to_csv(small.threshold), "roi")
+
+
+@download(
     "/{table}.csv",
     response_class=Response,
     response_model=None,
@@ -109,13 +190,7 @@ def csv_report(
     table: TableName,
     session: SessionDep,
     settings: SettingsDep,
-    filters: Filters,
+    filters: DownloadFilters,
 ) -> Response:
     small = _published(settings)
-    text = TABLES[table](session, filters, small).to_csv(small.threshold)
-    return Response(
-        # A byte-order mark makes spreadsheet programs read the file as UTF-8.
-        content="\ufeff" + text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="socialrx-{table.value}.csv"'},
-    )
+    return _csv(TABLES[table](session, filters, small).to_csv(small.threshold), table.value)

@@ -3,9 +3,10 @@ the access log, searchable.
 
 The reports are those of the JSON API (``api.routes.reports``), from the same functions
 (``reports.tables``, ``reports.charts``), always with the small-number suppression, as a
-page leaves the service as surely as a CSV does. The CSV downloads and the printable page
-are the API's own routes, which take the session cookie; the links carry the filters. The
-access log reads with the query of ``GET /audit``.
+page leaves the service as surely as a CSV does. A commissioner scoped to an area sees its
+practices only (``Access.reports_in_area``), in the figures and in the practice list. The
+CSV downloads and the printable page are the API's own routes, which take the session
+cookie; the links carry the filters. The access log reads with the query of ``GET /audit``.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,7 +22,7 @@ from api.access import COMMISSIONER
 from api.routes.audit import access_log_page
 from api.web.pages import PageAccess, PageRoute, role_or_404
 from api.web.templating import render
-from api.web.words import LONDON
+from api.web.words import ACCESS_OUTCOME, LONDON
 from catalogue.tables import Organization, TaxonomyTerm
 from core.settings import Settings
 from domain.tables import LinkWorkerTeam, Practice
@@ -29,8 +30,9 @@ from reports import charts
 from reports.filters import ReportFilter
 from reports.funnel import funnel
 from reports.outcomes import outcomes
+from reports.roi import RoiInputs, return_on_investment, roi_table
 from reports.small_numbers import Suppression
-from reports.tables import TABLES, TableName
+from reports.tables import TABLES, Table, TableName
 from reports.uptake import uptake
 from reports.waits import waits
 
@@ -60,7 +62,13 @@ CHART_ALT = {
     "waits": "Bar chart of the median and 90th percentile waits in days; the figures are in "
     "the table.",
     "uptake": "Bar chart of uptake by category; the figures are in the table.",
+    "roi": "Bar chart of the NHS cost avoided a year for each kind of contact; the figures are "
+    "in the table.",
 }
+ROI_WORDS = (
+    "What the service saves the NHS",
+    "NHS contacts before and after, their cost a year, and the return on investment",
+)
 DATE_PARTS = ("day", "month", "year")
 ACCESS_LOG_PER_PAGE = 50
 
@@ -68,6 +76,35 @@ ACCESS_LOG_PER_PAGE = 50
 def _suppression(request: Request) -> Suppression:
     settings: Settings = request.app.state.settings
     return Suppression(settings.reports.small_numbers)
+
+
+def _roi_inputs(request: Request) -> RoiInputs:
+    """The page has no programme cost box: the yearly cost setting, over the chosen period."""
+    settings: Settings = request.app.state.settings
+    return RoiInputs(settings=settings.reports.roi)
+
+
+def _table_view(
+    name: str, words: tuple[str, str], table: Table, small: Suppression, chart: str | None
+) -> dict[str, Any]:
+    heading, caption = words
+    return {
+        "name": name,
+        "heading": heading,
+        "caption": caption,
+        "columns": [column.replace("_", " ") for column in table.columns],
+        "numeric": [column in table.count_columns for column in table.columns],
+        "rows": [
+            [
+                table.cell(column, value, small.threshold).replace(
+                    f"<{small.threshold}", f"fewer than {small.threshold}"
+                )
+                for column, value in zip(table.columns, row, strict=True)
+            ]
+            for row in table.rows
+        ],
+        "chart": chart,
+    }
 
 
 def _date_from(name: str, words: str, parts: dict[str, str], errors: dict[str, str]) -> date | None:
@@ -109,8 +146,11 @@ def report_filter(
     return filters, filters.as_params()
 
 
-def _choices(session: Session) -> dict[str, list[tuple[str, str]]]:
-    practices = session.exec(select(Practice.ods_code, Practice.name).order_by(Practice.name))
+def _choices(session: Session, area: frozenset[str] | None) -> dict[str, list[tuple[str, str]]]:
+    in_area = select(Practice.ods_code, Practice.name).order_by(Practice.name)
+    if area is not None:
+        in_area = in_area.where(col(Practice.ods_code).in_(sorted(area)))
+    practices = session.exec(in_area)
     organisations = session.exec(
         select(Organization.id, Organization.name).order_by(Organization.name)
     )
@@ -136,30 +176,17 @@ def reports_page(request: Request, access: PageAccess) -> Response:
     query = dict(request.query_params)
     errors: dict[str, str] = {}
     filters, params = report_filter(query, errors)
+    filters = access.reports_in_area(filters)
     small = _suppression(request)
     session = access.session
-    tables = []
-    for name, (heading, caption) in TABLE_WORDS.items():
-        table = TABLES[name](session, filters, small)
-        tables.append(
-            {
-                "name": name.value,
-                "heading": heading,
-                "caption": caption,
-                "columns": [column.replace("_", " ") for column in table.columns],
-                "numeric": [column in table.count_columns for column in table.columns],
-                "rows": [
-                    [
-                        table.cell(column, value, small.threshold).replace(
-                            f"<{small.threshold}", f"fewer than {small.threshold}"
-                        )
-                        for column, value in zip(table.columns, row, strict=True)
-                    ]
-                    for row in table.rows
-                ],
-                "chart": CHART_OF.get(name),
-            }
+    tables = [
+        _table_view(
+            name.value, words, TABLES[name](session, filters, small), small, CHART_OF.get(name)
         )
+        for name, words in TABLE_WORDS.items()
+    ]
+    roi = return_on_investment(session, filters, small, _roi_inputs(request))
+    tables.append(_table_view("roi", ROI_WORDS, roi_table(roi), small, "roi"))
     suffix = f"?{urlencode(params)}" if params else ""
     return render(
         request,
@@ -168,7 +195,7 @@ def reports_page(request: Request, access: PageAccess) -> Response:
         title="Reports",
         errors=errors,
         query=query,
-        choices=_choices(session),
+        choices=_choices(session, access.practices_in_area()),
         tables=tables,
         threshold=small.threshold,
         suffix=suffix,
@@ -185,6 +212,7 @@ def report_chart(request: Request, access: PageAccess, chart: str) -> Response:
     filters, _ = report_filter(dict(request.query_params), errors)
     if errors or chart not in CHART_ALT:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")
+    filters = access.reports_in_area(filters)
     small = _suppression(request)
     session = access.session
     svg = {
@@ -192,6 +220,9 @@ def report_chart(request: Request, access: PageAccess, chart: str) -> Response:
         "outcomes": lambda: charts.outcome_chart(outcomes(session, filters, small)),
         "waits": lambda: charts.waits_chart(waits(session, filters, small)),
         "uptake": lambda: charts.uptake_chart(uptake(session, filters, small)),
+        "roi": lambda: charts.roi_chart(
+            return_on_investment(session, filters, small, _roi_inputs(request))
+        ),
     }[chart]()
     return Response(svg, media_type="image/svg+xml")
 
@@ -225,7 +256,7 @@ def access_log(
     pages = 1
     if not errors:
         found = access_log_page(
-            access.session,
+            access,
             referral_id,
             user.strip() or None,
             since,
@@ -240,6 +271,7 @@ def access_log(
         "commissioner/access_log.html",
         status_code=status.HTTP_400_BAD_REQUEST if errors else 200,
         title="Access log",
+        outcome_words=ACCESS_OUTCOME,
         errors=errors,
         query=query,
         found=found,

@@ -22,8 +22,9 @@ from sqlmodel import Session, col, select
 from api.access import ORGANISATION, Access, forbidden
 from api.consent import organisation_view
 from api.errors import Refused
-from api.routes.organisations import list_service_referrals
-from api.schemas import OrganisationResponseIn, ServiceReferralOut, UptakeIn
+from api.paging import Window
+from api.routes.organisations import service_referrals_of
+from api.schemas import OrganisationResponseIn, UptakeIn
 from api.steps import Steps
 from api.web.pages import PageAccess, PageRoute, role_or_404
 from api.web.templating import render
@@ -62,16 +63,6 @@ SERVICE_STATUS_WORDS = {
 }
 
 
-def inbox_order(row: ServiceReferralOut) -> tuple[int, float]:
-    """Waiting for an answer first, soonest reply due first; then accepted, waiting to
-    start, oldest first; then the rest, newest first."""
-    if row.status is ServiceReferralStatus.PENDING:
-        return 0, row.respond_by.timestamp()
-    if row.status is ServiceReferralStatus.ACCEPTED:
-        return 1, row.sent_at.timestamp()
-    return 2, -row.sent_at.timestamp()
-
-
 def reply_tag(respond_by: datetime, now: datetime) -> dict[str, str] | None:
     """Overdue, due today, or due soon (within two days): what a pending referral's reply
     date needs to say at a glance."""
@@ -93,11 +84,15 @@ def referrals_to_you(
     # Asked first: the list's access log commits, which gives the connection back to the
     # pool, and a query after it would take one again (a ping and a round trip more).
     service_names = _service_names(session, organisation_id)
-    found = sorted(list_service_referrals(organisation_id, session, access, None), key=inbox_order)
-    pages = max(1, math.ceil(len(found) / PER_PAGE))
+    # The JSON API's own list (GET /organisations/{id}/service-referrals): the same rows in
+    # the same order, a page at a time, with the same access log.
+    listed = service_referrals_of(
+        session, access, organisation_id, None, Window(PER_PAGE, (page - 1) * PER_PAGE)
+    )
+    pages = max(1, math.ceil(listed.total / PER_PAGE))
     if page > pages:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")
-    shown = found[(page - 1) * PER_PAGE : page * PER_PAGE]
+    shown = listed.items
     now = datetime.now(LONDON)
     rows = [
         {

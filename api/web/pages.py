@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from accounts import credentials
 from api.access import Access
 from api.deps import SessionDep
-from api.principal import SESSION_COOKIE, Principal, get_current_principal, session_cookie
+from api.principal import SESSION_COOKIE, Principal, principal_for, session_cookie
 from api.web.security import (
     CSRF_FIELD,
     SAFE_METHODS,
@@ -54,7 +54,7 @@ def _signed_in(session: Session, cookie: str | None) -> Principal | None:
     if not cookie or credentials.is_api_key(cookie):
         return None
     try:
-        return get_current_principal(session, None, None, cookie)
+        return principal_for(session, cookie)
     except HTTPException:
         return None
 

@@ -26,7 +26,7 @@ from api.errors import Refused
 from api.idempotency import StoredResponse, fingerprint, once
 from api.intake import submit
 from api.referral_detail import as_seen_by, read_referral
-from api.schemas import Note, ReferralCreated, ReferralSubmission
+from api.schemas import NOTE_LENGTH, Note, ReferralCreated, ReferralSubmission
 from api.steps import Steps
 from api.web.pages import PageAccess, PageRoute, role_or_404
 from api.web.templating import render
@@ -117,7 +117,11 @@ MISSING = {
     "share_with_organisations": "Select what the person agreed services may see",
     "outcome_to_gp": "Select what the person agreed may come back to you",
 }
-DONE = {"cancelled": "Referral cancelled", "withdrawn": "Consent withdrawal recorded"}
+DONE = {
+    "cancelled": "Referral cancelled",
+    "withdrawn": "Consent withdrawal recorded",
+    "contact-corrected": "Contact details corrected",
+}
 
 Answers = dict[str, Any]
 
@@ -247,8 +251,10 @@ async def send_referral(
         return _form(request, answers, errors)
     key = str(form.get("idempotency_key", "")) or None
 
-    async def work() -> StoredResponse:
-        submitted = await submit(submission, access, access.session, settings, temporal)
+    async def work(referral_id: UUID) -> StoredResponse:
+        submitted = await submit(
+            submission, access, access.session, settings, temporal, referral_id
+        )
         created = ReferralCreated(
             id=submitted.referral_id,
             workflow_id=submitted.workflow_id,
@@ -262,6 +268,7 @@ async def send_referral(
             access.principal,
             key,
             fingerprint("POST /referrals", submission),
+            settings.idempotency,
             work,
         )
     except Refused as refused:
@@ -500,7 +507,7 @@ async def withdraw_consent(
             access,
             referral_id,
             "withdraw-consent",
-            {"note": "The note must be 4000 characters or fewer"},
+            {"note": f"The note must be {NOTE_LENGTH} characters or fewer"},
             note,
         )
     try:

@@ -5,10 +5,10 @@ The session is the JSON API's (``POST /auth/token``): the same cookie, set by th
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request, Response, status
+from fastapi import APIRouter, Form, Request, Response, status
 from fastapi.responses import RedirectResponse
-from fastapi.security import OAuth2PasswordRequestForm
 
+from accounts.sign_in import SignInRefused
 from api.deps import SessionDep, SettingsDep
 from api.principal import SESSION_COOKIE
 from api.routes import auth
@@ -45,7 +45,7 @@ def sign_in_page(request: Request, next: str | None = None, signed_out: bool = F
 
 
 @router.post(SIGN_IN_PATH)
-def sign_in(
+async def sign_in(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -66,16 +66,17 @@ def sign_in(
     # made first so that the JSON API's sign-in sets its cookie on it.
     response = RedirectResponse(next_path or "/", status.HTTP_303_SEE_OTHER)
     try:
-        auth.sign_in(
-            OAuth2PasswordRequestForm(username=username, password=password),
-            response,
-            session,
-            settings,
-        )
-    except HTTPException:
-        # One message for both fields: which of the two was wrong is not told.
-        wrong = {"username": "Enter a correct user name and password"}
-        return _form(request, next_path, username, wrong, status.HTTP_401_UNAUTHORIZED)
+        # async, as the JSON API's: the database and the hashing run in worker threads.
+        await auth.start_session(request, response, session, settings, username, password)
+    except SignInRefused as refusal:
+        if refusal.retry_after is None:
+            # One message for both fields: which of the two was wrong is not told.
+            wrong = {"username": "Enter a correct user name and password"}
+            return _form(request, next_path, username, wrong, status.HTTP_401_UNAUTHORIZED)
+        # Locked, or busy: say so plainly, and when to try again.
+        page = _form(request, next_path, username, {"username": str(refusal)}, refusal.status_code)
+        page.headers["Retry-After"] = str(refusal.retry_after)
+        return page
     return response
 
 

@@ -37,10 +37,16 @@ async def test_organisation_sees_contact_details_and_the_reason_only_with_consen
     assert response.json()["reason"] is None
     assert response.json()["person"]["family_name"] == driver.submitted[private]["family_name"]
     assert driver.submitted[private]["reason"] not in response.text
+    # Under contact_only the need codes are withheld too: a code can say as much as the reason.
+    assert response.json()["need_codes"] == []
+    assert view["need_codes"] == ["sp-social-groups", "sp-physical-activity"]  # as assessed
+    accepted = await driver.respond(private_walks, LEISURE, accepted=True)
+    assert accepted["need_codes"] == []
 
     # The message that told the organisation about the referral follows the same rule.
     (told,) = [m for m in driver.outbox(private) if m.kind == "organisation_referral"]
     assert told.payload["reason"] is None
+    assert told.payload["need_codes"] == []
     assert driver.submitted[private]["reason"] not in str(told.payload)
     (told,) = [m for m in driver.outbox(shared) if m.kind == "organisation_referral"]
     assert told.payload["reason"] == driver.submitted[shared]["reason"]

@@ -21,6 +21,8 @@ HEADERS = {
         "mean_change",
         "ci95_low",
         "ci95_high",
+        "direction",
+        "in_words",
     ],
     TableName.WAITS: [
         "wait",
@@ -72,6 +74,12 @@ async def test_csv_is_always_suppressed_and_says_so(api: httpx.AsyncClient) -> N
     contacts = outcomes["service_use", "all_contacts"]
     assert (contacts["people"], contacts["count"], contacts["pct"]) == ("5", "<5", "")
     assert outcomes["service_use", "gp_consultations"]["mean_change"] == ""
+    # Each row says which way is better for its measure, and its change in words.
+    assert contacts["direction"] == "lower_is_better" and contacts["in_words"].startswith("not")
+    assert swemwbs["direction"] == "higher_is_better"
+    assert swemwbs["in_words"] == "improved by 3.00 on average"
+    assert outcomes["loneliness_ucla3", "total"]["direction"] == "lower_is_better"
+    assert outcomes["ons4", "anxiety"]["direction"] == "lower_is_better"
     practices = {row["practice_ods"]: row for row in await csv_rows(api, "practices")}
     assert practices["A81002"]["referred"] == "<5"
 

@@ -71,8 +71,9 @@ async def test_headline_positive_change_and_swemwbs_with_confidence_interval(
     assert (internal["swemwbs"]["meaningful"], internal["swemwbs"]["meaningful_pct"]) == (3, 60.0)
     # Nobody had loneliness measured: no figure, rather than a zero.
     assert internal["loneliness"] == {
-        "people": 0, "mean_change": None, "ci95_low": None, "ci95_high": None,
-        "meaningful": None, "meaningful_pct": None,
+        "direction": "lower_is_better", "people": 0, "mean_change": None, "ci95_low": None,
+        "ci95_high": None, "meaningful": None, "meaningful_pct": None,
+        "in_words": "nobody measured",
     }  # fmt: skip
 
 

@@ -71,6 +71,6 @@ def test_bench_reports_prints_p50_p95_and_the_ratio(backend: str, database_url: 
     result = CliRunner().invoke(app, args, env=env)
     assert result.exit_code == 0, result.output
     assert f"reports on {backend}" in result.output
-    for report in ("funnel", "outcomes", "waits", "uptake", "volumes", "commissioner.html"):
+    for report in ("funnel", "outcomes", "waits", "uptake", "volumes", "roi", "commissioner.html"):
         assert report in result.output
     assert "p50 ratio" in result.output

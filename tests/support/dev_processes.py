@@ -58,7 +58,7 @@ class DevRun:
         return self.log_path.read_text(errors="replace")
 
     def wait_until_serving(self) -> None:
-        # dev prints its welcome only once the API answers at /docs.
+        # dev prints its welcome only once the API answers at /health/live.
         self.wait_for_log("socialrx is running")
 
     def wait_for_log(self, text: str) -> None:

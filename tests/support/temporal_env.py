@@ -3,9 +3,11 @@
 from datetime import timedelta
 
 from temporalio.api.testservice.v1 import SleepRequest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from core.temporal import DATA_CONVERTER, installed_binary
+from core.settings import TemporalConnectionSettings
+from core.temporal import DATA_CONVERTER, data_converter_for, installed_binary, interceptors_for
 
 
 async def start_time_skipping() -> WorkflowEnvironment:
@@ -33,3 +35,17 @@ async def skip_time(env: WorkflowEnvironment, duration: timedelta) -> None:
     request = SleepRequest()
     request.duration.FromTimedelta(duration)
     await env.client.test_service.unlock_time_skipping_with_sleep(request, timeout=SKIP_DEADLINE)
+
+
+def configured_as(
+    env: WorkflowEnvironment, temporal: TemporalConnectionSettings
+) -> WorkflowEnvironment:
+    """The same server, through a client that ``core.temporal.connect`` would make with these
+    settings: payload encryption and bounded calls. ``env.client`` still sees the raw payloads."""
+    client = Client(
+        env.client.service_client,
+        namespace=env.client.namespace,
+        data_converter=data_converter_for(temporal),
+        interceptors=interceptors_for(temporal),
+    )
+    return WorkflowEnvironment.from_client(client)

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from catalogue.demo import load_demo_directory
 from catalogue.tables import Service
-from domain.enums import AssigneeKind, ReferralStatus, TaskKind
+from domain.enums import AssigneeKind, ReferralStatus, ServiceReferralStatus, TaskKind
 from domain.tables import Person, Referral, ServiceReferral, Task
 
 
@@ -61,22 +61,36 @@ def a_task(engine: Engine, referral_id: UUID, kind: TaskKind, due_in: timedelta)
         session.commit()
 
 
-def a_service_referral(engine: Engine, referral_id: UUID, organisation_id: str) -> None:
+def a_service_referral(
+    engine: Engine,
+    referral_id: UUID,
+    organisation_id: str,
+    status: ServiceReferralStatus = ServiceReferralStatus.PENDING,
+    sent_ago: timedelta = timedelta(days=1),
+    respond_in: timedelta = timedelta(days=13),
+) -> UUID:
+    """A referral to the first of the organisation's demo services, sent ``sent_ago``, to be
+    answered within ``respond_in`` from now."""
+    service_referral_id = uuid4()
     with Session(engine) as session:
         load_demo_directory(session)
         service_id = session.exec(
-            select(Service.id).where(col(Service.organization_id) == organisation_id)
+            select(Service.id)
+            .where(col(Service.organization_id) == organisation_id)
+            .order_by(col(Service.id))
         ).first()
         assert service_id is not None, f"no service of {organisation_id} in the demo directory"
-        sent = datetime.now(UTC) - timedelta(days=1)
+        now = datetime.now(UTC)
         session.add(
             ServiceReferral(
-                id=uuid4(),
+                id=service_referral_id,
                 referral_id=referral_id,
                 service_id=service_id,
                 organisation_id=organisation_id,
-                sent_at=sent,
-                respond_by=sent + timedelta(days=14),
+                status=status,
+                sent_at=now - sent_ago,
+                respond_by=now + respond_in,
             )
         )
         session.commit()
+    return service_referral_id

@@ -41,8 +41,8 @@ async def test_reports_filtered_with_charts_and_csv_downloads(
     await expect(referred).to_contain_text("10")
     # Every chart is an image that loaded, with its words beside it.
     images = page.locator("main img")
-    await expect(images).to_have_count(4)
-    for index in range(4):
+    await expect(images).to_have_count(5)  # funnel, outcomes, waits, uptake, what it saves
+    for index in range(5):
         image = images.nth(index)
         assert await image.get_attribute("alt")
         got = await page.request.get(await image.get_attribute("src") or "")
@@ -60,6 +60,11 @@ async def test_reports_filtered_with_charts_and_csv_downloads(
     text = (await download.path()).read_text("utf-8-sig")
     assert text.splitlines()[0].startswith("stage")
     assert "referred,10" in text
+    saves = page.get_by_role("table", name="NHS contacts before and after, their cost a year, "
+                             "and the return on investment")  # fmt: skip
+    await expect(saves).to_contain_text("nhs_cost_avoided")
+    roi_csv = page.get_by_role("link", name="What the service saves the NHS (CSV spreadsheet)")
+    await expect(roi_csv).to_have_attribute("href", re.compile(r"/reports/roi\.csv\?practice"))
 
     # Suppressed: practice A81002 sent 3 referrals, below the threshold.
     await page.get_by_label("GP practice", exact=True).select_option("A81002")

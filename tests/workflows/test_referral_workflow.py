@@ -26,7 +26,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from core.logs import configure
 from domain.enums import (
     ILLEGAL_STEP,
     INTAKE_NOT_COMMITTED,
@@ -65,6 +64,7 @@ from domain.messages import (
 )
 from domain.policy import ReferralPolicy
 from socialrx.worker import referral_worker
+from tests.support.real_logging import real_logging
 from tests.support.temporal_env import skip_time
 from workflows.referral import ReferralWorkflow
 
@@ -688,16 +688,9 @@ class Remembered(logging.Handler):
 @pytest.fixture
 def worker_logging() -> Iterator[Remembered]:
     """The log set-up of ``socialrx worker`` (Rich's handler), plus one that remembers."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    configure("INFO")
     remembered = Remembered()
-    root.addHandler(remembered)
-    try:
+    with real_logging(remembered):
         yield remembered
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 async def test_rows_never_committed_end_the_workflow_cleanly_under_the_workers_logging(

@@ -21,6 +21,7 @@ from activities.report_facts import BASELINE
 from api.access import LINK_WORKER_TEAM, Access
 from api.errors import Refused
 from api.schemas import (
+    NOTE_LENGTH,
     AssessmentIn,
     ConnectionIn,
     ContactAttemptIn,
@@ -47,7 +48,6 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 STEP_FORM = "step-form"
 """The id of every step's form: where an error without a field of its own links to."""
 GOALS = 3
-MAX_NOTE = 4000
 SEARCH_RESULTS = 10
 MAX_SERVICES = 10
 
@@ -178,8 +178,8 @@ def _note(form: FormData) -> str | None:
 
 
 def _note_error(note: str | None) -> dict[str, str]:
-    if note and len(note) > MAX_NOTE:
-        return {"note": f"Note must be {MAX_NOTE} characters or fewer"}
+    if note and len(note) > NOTE_LENGTH:
+        return {"note": f"Note must be {NOTE_LENGTH} characters or fewer"}
     return {}
 
 
@@ -257,8 +257,8 @@ async def record_conversation(request: Request, referral_id: UUID, access: PageA
     if not needs:
         errors["need_codes"] = "Choose at least one thing the person needs help with"
     for number, goal in enumerate(goals, start=1):
-        if len(goal) > MAX_NOTE:
-            errors[f"goal-{number}"] = f"Goal {number} must be {MAX_NOTE} characters or fewer"
+        if len(goal) > NOTE_LENGTH:
+            errors[f"goal-{number}"] = f"Goal {number} must be {NOTE_LENGTH} characters or fewer"
     measures, measure_errors = read_measures(_values(form))
     errors |= measure_errors
     if errors:
