@@ -17,6 +17,15 @@ from reports.uptake import uptake
 from reports.volumes import volumes
 from reports.waits import waits
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet takes as the start of a formula (OWASP's CSV injection list)."""
+
+
+def spreadsheet_text(text: str) -> str:
+    """Text a spreadsheet would run as a formula, with a leading apostrophe, which makes it
+    plain text: names come from the directory, which any organisation may edit."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
 
 class TableName(StrEnum):
     FUNNEL = "funnel"
@@ -45,8 +54,12 @@ class Table:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(self.columns)
         for row in self.rows:
+            # Only text is neutralised: a negative number ("-0.4") is a number, not a formula.
             writer.writerow(
-                [self.cell(c, v, threshold) for c, v in zip(self.columns, row, strict=True)]
+                [
+                    spreadsheet_text(v) if isinstance(v, str) else self.cell(c, v, threshold)
+                    for c, v in zip(self.columns, row, strict=True)
+                ]
             )
         return out.getvalue()
 
