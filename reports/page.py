@@ -10,7 +10,7 @@ from reports.charts import funnel_chart, outcome_chart, uptake_chart, waits_char
 from reports.filters import ReportFilter
 from reports.funnel import closures, funnel
 from reports.outcomes import outcomes
-from reports.small_numbers import Suppression
+from reports.small_numbers import HIDDEN, Suppression
 from reports.uptake import uptake
 from reports.waits import waits
 
@@ -38,6 +38,7 @@ def commissioner_page(session: Session, filters: ReportFilter, small: Suppressio
             filters=filters.as_params(),
             generated=datetime.now(UTC).strftime("%d %B %Y %H:%M UTC"),
             threshold=small.threshold,
+            hidden=HIDDEN,
             funnel=the_funnel,
             outcomes=the_outcomes,
             waits=the_waits,

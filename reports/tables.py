@@ -12,7 +12,7 @@ from sqlmodel import Session
 from reports.filters import ReportFilter
 from reports.funnel import closures, funnel
 from reports.outcomes import MeanChange, outcomes
-from reports.small_numbers import Suppression
+from reports.small_numbers import HIDDEN, Suppression
 from reports.uptake import uptake
 from reports.volumes import volumes
 from reports.waits import waits
@@ -41,15 +41,15 @@ class TableName(StrEnum):
 class Table:
     columns: tuple[str, ...]
     count_columns: frozenset[str]
-    """None in these columns is a suppressed count, shown as ``<threshold``."""
+    """None in these columns is a suppressed count, shown as ``HIDDEN``."""
     rows: list[tuple[Any, ...]]
 
-    def cell(self, column: str, value: Any, threshold: int) -> str:
+    def cell(self, column: str, value: Any) -> str:
         if value is None:
-            return f"<{threshold}" if column in self.count_columns else ""
+            return HIDDEN if column in self.count_columns else ""
         return str(value)
 
-    def to_csv(self, threshold: int) -> str:
+    def to_csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(self.columns)
@@ -57,7 +57,7 @@ class Table:
             # Only text is neutralised: a negative number ("-0.4") is a number, not a formula.
             writer.writerow(
                 [
-                    spreadsheet_text(v) if isinstance(v, str) else self.cell(c, v, threshold)
+                    spreadsheet_text(v) if isinstance(v, str) else self.cell(c, v)
                     for c, v in zip(self.columns, row, strict=True)
                 ]
             )

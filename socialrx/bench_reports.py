@@ -88,7 +88,7 @@ def _report_runners() -> dict[str, Callable[..., Any]]:
         "waits": waits,
         "uptake": uptake,
         "volumes": volumes,
-        "outcomes.csv": lambda s, f, small: TABLES[TableName.OUTCOMES](s, f, small).to_csv(5),
+        "outcomes.csv": lambda s, f, small: TABLES[TableName.OUTCOMES](s, f, small).to_csv(),
         "commissioner.html": commissioner_page,
     }
 

@@ -112,7 +112,7 @@ def csv_report(
     filters: Filters,
 ) -> Response:
     small = _published(settings)
-    text = TABLES[table](session, filters, small).to_csv(small.threshold)
+    text = TABLES[table](session, filters, small).to_csv()
     return Response(
         # A byte-order mark makes spreadsheet programs read the file as UTF-8.
         content="\ufeff" + text,

@@ -150,9 +150,9 @@ def reports_page(request: Request, access: PageAccess) -> Response:
                 "numeric": [column in table.count_columns for column in table.columns],
                 "rows": [
                     [
-                        table.cell(column, value, small.threshold).replace(
-                            f"<{small.threshold}", f"fewer than {small.threshold}"
-                        )
+                        "not shown"
+                        if value is None and column in table.count_columns
+                        else table.cell(column, value)
                         for column, value in zip(table.columns, row, strict=True)
                     ]
                     for row in table.rows

@@ -31,7 +31,7 @@ def test_text_that_a_spreadsheet_would_run_gets_a_leading_apostrophe(start: str)
 
 def test_other_text_and_numbers_are_written_as_they_are() -> None:
     table = Table(("name", "count", "change"), frozenset({"count"}), [("Walks = fun", 7, -0.4)])
-    rows = list(csv.reader(io.StringIO(table.to_csv(5))))
+    rows = list(csv.reader(io.StringIO(table.to_csv())))
     assert rows[1] == ["Walks = fun", "7", "-0.4"]
 
 
