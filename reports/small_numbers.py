@@ -27,8 +27,9 @@ UNBOUNDED = 10**12
 @dataclass(frozen=True)
 class Total:
     """``parts`` add up to ``total``: a count of the same report or, when ``None``, a figure
-    every reader is taken to know (another report of the same filter may publish it, as the
-    funnel publishes the referrals that practices and closure reasons add up to)."""
+    every reader is taken to know unless it is small (another report of the same filter may
+    publish it, as the funnel publishes the referrals that practices and closure reasons add
+    up to, suppressed if small)."""
 
     parts: tuple[str, ...]
     total: str | None = None
@@ -145,11 +146,14 @@ def disclosed(
         return []
     equations: list[tuple[dict[str, int], int]] = []
     for total in totals:
+        known = sum(counts[key] for key in total.parts)
+        if total.total is None and 0 < known < threshold:
+            continue  # where it is published, it is suppressed itself
         terms = [(key, 1) for key in total.parts]
         if total.total is not None:
             terms.append((total.total, -1))
         coefficients: dict[str, int] = {}
-        constant = sum(counts[key] for key in total.parts) if total.total is None else 0
+        constant = known if total.total is None else 0
         for key, sign in terms:
             if key in hidden:
                 coefficients[key] = coefficients.get(key, 0) + sign
