@@ -83,6 +83,10 @@ class Suppression:
         its referrals) to that other: when the other is hidden, so is the percentage.
         """
         totals = list(totals)
+        # A count that is the whole of a known total is as good as published.
+        published_elsewhere = {*published_elsewhere} | {
+            t.parts[0] for t in totals if t.total is None and len(t.parts) == 1
+        }
         followers = hidden_with or {}
         primary = {key for key, n in counts.items() if self.count(n) is None}
         hidden = set(primary)
@@ -109,20 +113,18 @@ class Suppression:
         found: list[str],
         published_elsewhere: Collection[str],
     ) -> set[str]:
-        """The smallest shown count in a sum with the first disclosed one: the least lost."""
+        """The smallest shown count in a sum with the first disclosed one: the least lost. A
+        zero only when nothing else is left, as a zero is otherwise always shown."""
         for key in found:
             candidates = [
-                (counts[other], other)
+                (counts[other] == 0, counts[other], other)
                 for total in totals
                 if key in total.parts or key == total.total
                 for other in (*total.parts, total.total)
-                if other is not None
-                and other not in hidden
-                and other not in published_elsewhere
-                and counts[other] > 0
+                if other is not None and other not in hidden and other not in published_elsewhere
             ]
             if candidates:
-                return {min(candidates)[1]}
+                return {min(candidates)[2]}
         return set()
 
 

@@ -1,14 +1,12 @@
 """Secondary suppression: no suppressed count can be worked out from the shown ones."""
 
-from itertools import combinations
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reports.small_numbers import Suppression, Total
+from tests.support.disclosure import Equation, recovered
 
 SMALL = Suppression(5)
-Equation = tuple[dict[str, int], int]
 
 
 def equations_of(counts: dict[str, int], totals: list[Total]) -> list[Equation]:
@@ -26,33 +24,13 @@ def equations_of(counts: dict[str, int], totals: list[Total]) -> list[Equation]:
     return result
 
 
-def recovered(
-    shown: dict[str, int | None], equations: list[Equation], low: dict[str, int]
-) -> set[str]:
-    """What a reader works out with row, column and total arithmetic: each sum, and each sum
-    less another, with the shown counts put in; a sum left with one hidden count gives it,
-    and so does one whose hidden counts can only all be at their least (each at least
-    ``low``: 1 for a hidden count, since a zero is shown)."""
-    derived = list(equations)
-    for (a, ca), (b, cb) in combinations(equations, 2):
-        for sign in (1, -1):
-            terms = {k: a.get(k, 0) + sign * b.get(k, 0) for k in a.keys() | b.keys()}
-            derived.append(({k: v for k, v in terms.items() if v}, ca + sign * cb))
-    found = set()
-    for terms, constant in derived:
-        rest = constant - sum(c * (shown[k] or 0) for k, c in terms.items() if shown[k] is not None)
-        hidden = {k: c for k, c in terms.items() if shown[k] is None}
-        at_least = all(c == 1 for c in hidden.values()) and rest == sum(low[k] for k in hidden)
-        if len(hidden) == 1 or (hidden and at_least):
-            found |= set(hidden)
-    return found
-
-
 def check_protected(counts: dict[str, int], totals: list[Total]) -> dict[str, int | None]:
     shown = SMALL.protect(counts, totals)
     assert all(shown[k] is None for k, n in counts.items() if 0 < n < 5), "a small count shown"
     assert all(shown[k] in (None, n) for k, n in counts.items()), "a shown count changed"
-    low = dict.fromkeys(counts, 1)
+    # A hidden count is at least 1, as zeros are shown, except a zero hidden to protect
+    # another: the reader is taken to know which those are.
+    low = {k: 1 if n else 0 for k, n in counts.items()}
     leaked = {k for k in recovered(shown, equations_of(counts, totals), low) if counts[k] > 0}
     assert not leaked, f"worked out: {sorted(leaked)} from {shown}"
     return shown
