@@ -73,7 +73,7 @@ def _protected(
 ) -> dict[str, int | None]:
     """Sent and started of every row, suppressed together: an organisation's or a
     category's row adds up its services' rows (which services are whose is public, in the
-    directory), and the organisations add up to all referrals sent."""
+    directory). All referrals sent is published nowhere, so it is no known total."""
     shown: dict[str, int | None] = {}
     for column, index in (("sent", 0), ("started", 1)):
         counts = {
@@ -85,7 +85,6 @@ def _protected(
             Total(tuple(f"{column}:{s}" for s in sorted(parts)), f"{column}:{whole}")
             for whole, parts in services_of.items()
         ]
-        totals.append(Total(tuple(f"{column}:organisation:{k}" for k in groups["organisation"])))
         shown |= small.protect(counts, totals)
     return shown
 

@@ -9,7 +9,7 @@ from domain.enums import ServiceReferralStatus
 from domain.report_tables import ReferralMilestone as M
 from domain.tables import ServiceReferral as SR
 from reports.filters import ReportFilter
-from reports.small_numbers import Suppression, Total
+from reports.small_numbers import Suppression
 from reports.sql import days_between, percentiles
 
 
@@ -51,17 +51,13 @@ def waits(session: Session, filters: ReportFilter, small: Suppression) -> Waits:
         from_=join(SR, M, col(SR.referral_id) == col(M.referral_id)) if conditions else SR,
     )
     names = dict(session.exec(select(Organization.id, Organization.name)).all())
-    # The organisations' answers add up to all answers: protected together. A median or a
-    # 90th percentile over enough people gives no count away, so it stays with a hidden one.
-    answers = {organisation: found[0] for organisation, found in by_organisation.items()}
-    shown = small.protect(answers, [Total(tuple(answers))])
     return Waits(
         first_contact=_wait(first.get(None), small),
         organisation_response=[
             OrganisationWait(
                 organisation_id=organisation,
                 organisation_name=names.get(organisation, organisation),
-                **_wait(found, small).model_dump() | {"people": shown[organisation]},
+                **_wait(found, small).model_dump(),
             )
             for organisation, found in sorted(by_organisation.items())
         ],
