@@ -136,7 +136,8 @@ async def run_worker(
             chore.cancel()
 
 
-RETENTION_SCHEDULE_ID = "records-retention"
+# The schedule and the workflow runs it starts share one name.
+RETENTION_SCHEDULE_ID = RETENTION_WORKFLOW_ID
 
 
 async def schedule_orphan_sweep(client: Client, task_queue: str, every: timedelta) -> None:

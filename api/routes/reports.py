@@ -176,7 +176,7 @@ def roi_csv_report(
 ) -> Response:
     small = _published(settings)
     report = return_on_investment(session, filters, small, inputs)
-    return _csv(roi_table(report).to_csv(small.threshold), "roi")
+    return _csv(roi_table(report).to_csv(), "roi")
 
 
 @download(
@@ -193,4 +193,4 @@ def csv_report(
     filters: DownloadFilters,
 ) -> Response:
     small = _published(settings)
-    return _csv(TABLES[table](session, filters, small).to_csv(small.threshold), table.value)
+    return _csv(TABLES[table](session, filters, small).to_csv(), table.value)

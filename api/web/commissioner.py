@@ -85,7 +85,7 @@ def _roi_inputs(request: Request) -> RoiInputs:
 
 
 def _table_view(
-    name: str, words: tuple[str, str], table: Table, small: Suppression, chart: str | None
+    name: str, words: tuple[str, str], table: Table, chart: str | None
 ) -> dict[str, Any]:
     heading, caption = words
     return {
@@ -96,9 +96,9 @@ def _table_view(
         "numeric": [column in table.count_columns for column in table.columns],
         "rows": [
             [
-                table.cell(column, value, small.threshold).replace(
-                    f"<{small.threshold}", f"fewer than {small.threshold}"
-                )
+                "not shown"
+                if value is None and column in table.count_columns
+                else table.cell(column, value)
                 for column, value in zip(table.columns, row, strict=True)
             ]
             for row in table.rows
@@ -180,13 +180,11 @@ def reports_page(request: Request, access: PageAccess) -> Response:
     small = _suppression(request)
     session = access.session
     tables = [
-        _table_view(
-            name.value, words, TABLES[name](session, filters, small), small, CHART_OF.get(name)
-        )
+        _table_view(name.value, words, TABLES[name](session, filters, small), CHART_OF.get(name))
         for name, words in TABLE_WORDS.items()
     ]
     roi = return_on_investment(session, filters, small, _roi_inputs(request))
-    tables.append(_table_view("roi", ROI_WORDS, roi_table(roi), small, "roi"))
+    tables.append(_table_view("roi", ROI_WORDS, roi_table(roi), "roi"))
     suffix = f"?{urlencode(params)}" if params else ""
     return render(
         request,
