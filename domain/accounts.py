@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column
+from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
 from domain.enums import OrganisationKind
@@ -109,7 +109,9 @@ class AccessLog(SQLModel, table=True):
     referral_id: UUID | None = Field(default=None, index=True)
     outcome: AccessOutcome = Field(
         default=AccessOutcome.ALLOWED,
-        max_length=16,
+        # A plain string column, as the migration made it: without sa_type SQLModel declares a
+        # PostgreSQL enum type that does not exist, and every insert casts to it and fails.
+        sa_type=String(16),
         sa_column_kwargs={"server_default": AccessOutcome.ALLOWED.value},
     )
 
