@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import IO
 
 from opentelemetry import trace
+from rich.console import Console
 from rich.logging import RichHandler
 
 # What the log handlers import, some of it only when they first format a record. A record
@@ -69,7 +70,7 @@ def configure(level: str = "INFO", json_lines: bool = False, stream: IO[str] | N
         handler = logging.StreamHandler(stream)
         handler.setFormatter(JsonFormatter())
     elif stream.isatty():
-        handler = RichHandler(rich_tracebacks=True, show_path=False)
+        handler = RichHandler(console=Console(file=stream), rich_tracebacks=True, show_path=False)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s", datefmt="[%X]"))
     else:
         handler = logging.StreamHandler(stream)
