@@ -71,7 +71,7 @@ def test_off_a_terminal_each_record_is_one_unpadded_line(restore_logging: None) 
     assert not second.startswith(" ")
 
 
-async def get(settings: Settings, path: str, headers: dict[str, bytes]) -> httpx.Response:
+async def get(settings: Settings, path: str, headers: dict[bytes, bytes]) -> httpx.Response:
     app = create_app(settings)
 
     @app.get("/logs-a-line")
@@ -90,7 +90,7 @@ async def test_a_request_id_is_kept_returned_and_logged(
     stream = io.StringIO()
     logs.configure("INFO", json_lines=True, stream=stream)
 
-    response = await get(settings, "/logs-a-line", {HEADER: b"lb-7f3a.91:2"})
+    response = await get(settings, "/logs-a-line", {HEADER.encode(): b"lb-7f3a.91:2"})
 
     assert response.headers[HEADER] == "lb-7f3a.91:2"
     (handled,) = [line for line in lines_of(stream) if line["message"] == "handling"]
@@ -103,7 +103,7 @@ async def test_a_request_id_is_kept_returned_and_logged(
     ids=["empty", "too-long", "quote", "semicolon", "non-ascii"],
 )
 async def test_an_unacceptable_request_id_is_replaced(settings: Settings, sent: str) -> None:
-    response = await get(settings, "/health/live", {HEADER: sent.encode()})
+    response = await get(settings, "/health/live", {HEADER.encode(): sent.encode()})
     returned = response.headers[HEADER]
     assert returned != sent
     assert len(returned) == 32 and int(returned, 16) >= 0
