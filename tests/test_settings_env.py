@@ -9,12 +9,14 @@ from core.settings import (
     ActionLinkSettings,
     CodecServerSettings,
     MeshSettings,
+    MetricsSettings,
     NotifySettings,
     OutboxSettings,
     Settings,
     SignInSettings,
     SmtpSettings,
     TemporalConnectionSettings,
+    TracingSettings,
 )
 from domain.policy import ReferralPolicy
 
@@ -48,6 +50,8 @@ def test_the_configuration_table_names_every_setting() -> None:
         SignInSettings,
         TemporalConnectionSettings,
         CodecServerSettings,
+        MetricsSettings,
+        TracingSettings,
     ):
         prefix = next(n for n, f in Settings.model_fields.items() if f.annotation is section)
         names += [f"SOCIALRX_{prefix.upper()}__{name.upper()}" for name in section.model_fields]
