@@ -114,3 +114,19 @@ async def test_without_one_each_answer_gets_a_fresh_request_id(settings: Setting
     second = await get(settings, "/no-such-page", {})
     assert second.status_code == 404
     assert first.headers[HEADER] != second.headers[HEADER]
+
+
+@pytest.mark.parametrize(
+    ("env", "log_format", "json_lines"),
+    [
+        ("production", "auto", True),
+        ("dev", "auto", False),
+        ("dev", "json", True),
+        ("production", "text", False),
+    ],
+)
+def test_production_logs_json_unless_told_otherwise(
+    env: str, log_format: str, json_lines: bool
+) -> None:
+    settings = Settings.model_validate({"env": env, "log_format": log_format})
+    assert settings.json_logs is json_lines
