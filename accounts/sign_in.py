@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 from accounts.credentials import check_password
 from core.settings import SignInSettings
-from domain.accounts import AccessLog, SignInThrottle, UserAccount
+from domain.accounts import AccessLog, AccessOutcome, SignInThrottle, UserAccount
 from domain.tables import table_of, utcnow
 
 _THROTTLE = table_of(SignInThrottle)
@@ -222,6 +222,7 @@ def _log_refusal(session: Session, username: str, action: str, now: datetime) ->
             organisation_id=user.organisation_id,
             action=action,
             referral_id=None,
+            outcome=AccessOutcome.FORBIDDEN,
         )
     )
     session.commit()

@@ -11,7 +11,8 @@
 
 Something the caller may not see answers 404, exactly as if it did not exist, so its
 existence is not leaked. Something they may see but not do answers 403. Every read and
-write of patient data is appended to ``access_log``.
+write of patient data is appended to ``access_log``, and so is every refused attempt at it:
+the row is written after the permission decision and records it (``AccessOutcome``).
 """
 
 from collections.abc import Iterable
@@ -25,7 +26,7 @@ from sqlmodel import Session
 from accounts.credentials import commissioner_practices
 from api.deps import SessionDep
 from api.principal import BrowserPrincipal, CurrentPrincipal, Principal
-from domain.accounts import AccessLog
+from domain.accounts import AccessLog, AccessOutcome
 from domain.enums import OrganisationKind
 from domain.tables import LinkWorker, Practice, Referral, ServiceReferral, table_of, utcnow
 from reports.filters import ReportFilter
@@ -42,6 +43,8 @@ PRACTICE = OrganisationKind.PRACTICE
 LINK_WORKER_TEAM = OrganisationKind.LINK_WORKER_TEAM
 ORGANISATION = OrganisationKind.ORGANISATION
 COMMISSIONER = OrganisationKind.COMMISSIONER
+ALLOWED = AccessOutcome.ALLOWED
+NOT_FOUND = AccessOutcome.NOT_FOUND
 WHO = {
     PRACTICE: "practice",
     LINK_WORKER_TEAM: "link worker",
@@ -73,9 +76,11 @@ class Access:
 
     # --- roles --------------------------------------------------------------------------
 
-    def require(self, *kinds: OrganisationKind, to: str) -> None:
-        """403 unless the caller is one of ``kinds``; ``to`` says what they tried to do."""
+    def require(self, *kinds: OrganisationKind, to: str, referral_id: UUID | None = None) -> None:
+        """403 unless the caller is one of ``kinds``; ``to`` says what they tried to do. A
+        refusal is logged, against ``referral_id`` when it was about one."""
         if not self.principal.is_a(*kinds):
+            self.log(referral_id, outcome=AccessOutcome.FORBIDDEN)
             allowed = " or ".join(WHO[kind] for kind in kinds)
             raise forbidden(f"Only a {allowed} may {to}.")
 
@@ -102,7 +107,9 @@ class Access:
         """The referral, if this caller may see it; the access is logged."""
         referral = self.session.get(Referral, referral_id)
         if referral is None or not self.can_see(referral):
-            raise not_found("referral", referral_id)
+            raise self._refused_as_not_found(
+                "referral", referral_id, referral_id if referral is not None else None
+            )
         self.log(referral_id)
         return referral
 
@@ -115,9 +122,11 @@ class Access:
         # and its team, rather than loading the whole referral and then the practice.
         found = self.session.execute(_PRACTICE_OF_REFERRAL, {"id": referral_id}).first()
         if found is None or not self._may_see(found.practice_ods, found.team_id):
-            raise not_found("referral", referral_id)
+            raise self._refused_as_not_found(
+                "referral", referral_id, referral_id if found is not None else None
+            )
+        self.require(*kinds, to=to, referral_id=referral_id)
         self.log(referral_id)
-        self.require(*kinds, to=to)
         return ReferralOfPractice(referral_id, found.practice_ods)
 
     def own_service_referral_or_404(self, service_referral_id: UUID) -> ServiceReferral:
@@ -128,7 +137,11 @@ class Access:
             or not self.principal.is_a(ORGANISATION)
             or found.organisation_id != self.principal.organisation_id
         ):
-            raise not_found("service referral", service_referral_id)
+            raise self._refused_as_not_found(
+                "service referral",
+                service_referral_id,
+                found.referral_id if found is not None else None,
+            )
         self.log(found.referral_id)
         return found
 
@@ -138,7 +151,7 @@ class Access:
         if not (
             self.principal.is_a(ORGANISATION) and self.principal.organisation_id == organisation_id
         ):
-            raise not_found("organisation", organisation_id)
+            raise self._refused_as_not_found("organisation", organisation_id, None)
 
     def team_link_worker_or_404(self, link_worker_id: str) -> LinkWorker:
         """A link worker of the caller's own team: colleagues cover each other's lists."""
@@ -148,7 +161,7 @@ class Access:
             or not self.principal.is_a(LINK_WORKER_TEAM)
             or worker.team_id != self.principal.organisation_id
         ):
-            raise not_found("link worker", link_worker_id)
+            raise self._refused_as_not_found("link worker", link_worker_id, None)
         return worker
 
     # --- reports ------------------------------------------------------------------------
@@ -165,13 +178,27 @@ class Access:
             raise not_found("practice", filters.practice)
         return filters.within(area)
 
+    # --- refusals -----------------------------------------------------------------------
+
+    def _refused_as_not_found(
+        self, what: str, identifier: object, referral_id: UUID | None
+    ) -> HTTPException:
+        """Log a refused look at something that holds patient data, then the 404 to raise.
+        ``referral_id``: the referral it was about, only if that exists; an id the caller made
+        up is no one's (the route in the row still says what was tried)."""
+        self.log(referral_id, outcome=NOT_FOUND)
+        return not_found(what, identifier)
+
     # --- the access log -----------------------------------------------------------------
 
-    def log(self, *referral_ids: UUID | None) -> None:
-        """Append who read or changed which referral, by which route, now."""
-        self.log_all(referral_ids or [None])
+    def log(self, *referral_ids: UUID | None, outcome: AccessOutcome = ALLOWED) -> None:
+        """Append who read or changed which referral, by which route, now, and whether the
+        permission check allowed it."""
+        self.log_all(referral_ids or [None], outcome)
 
-    def log_all(self, referral_ids: Iterable[UUID | None]) -> None:
+    def log_all(
+        self, referral_ids: Iterable[UUID | None], outcome: AccessOutcome = ALLOWED
+    ) -> None:
         """One row per referral shown (a list with nothing in it is logged once, as None)."""
         # The route's template, e.g. GET /referrals/{referral_id}: what was done, not to whom.
         route = getattr(self._request.scope.get("route"), "path", "")
@@ -186,6 +213,7 @@ class Access:
                 "organisation_id": principal.organisation_id,
                 "action": action,
                 "referral_id": referral_id,
+                "outcome": outcome,
             }
             for referral_id in dict.fromkeys(referral_ids) or [None]
         ]
@@ -223,6 +251,15 @@ async def commissioner_in_browser(principal: BrowserPrincipal) -> None:
     """``commissioner_only`` for the downloads the commissioner's pages link to, which the
     session cookie may also sign in (``api.principal.get_browser_principal``)."""
     _commissioner_or_404(principal)
+
+
+def admin_only(access: AccessDep) -> None:
+    """For the admin routes (a person's records): a commissioner with no area, the service's
+    own administrators; anyone else gets 404. A plain ``def``: the area is read from the
+    database, so not on the event loop."""
+    _commissioner_or_404(access.principal)
+    if access.practices_in_area() is not None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")
 
 
 def _commissioner_or_404(principal: Principal) -> None:

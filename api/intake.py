@@ -5,18 +5,24 @@ here, the person has no open referral); then the workflow starts, with the id de
 a fresh referral id; only then are the rows written and committed. The workflow's first
 step waits for those rows and ends the workflow if they never come, so a failure anywhere
 leaves neither a referral without a workflow nor a workflow with a referral to work on.
+
+The referral id is the caller's to choose (``api.idempotency`` fixes it when the request's
+key is claimed), so a retry of a request that died part-way carries on with the same id:
+rows already saved are the referral made, and a workflow already started that still waits
+for its rows is the one to give them to.
 """
 
 import logging
 import time
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -45,13 +51,17 @@ async def submit(
     session: Session,
     settings: Settings,
     temporal: Client,
+    referral_id: UUID,
     fhir_elements: dict[str, Any] | None = None,
 ) -> Submitted:
-    """``fhir_elements``: a FHIR referral's elements to read back as sent."""
+    """Take in the referral ``referral_id`` (new, or begun by an earlier try of the same
+    request). ``fhir_elements``: a FHIR referral's elements to read back as sent."""
     principal = access.principal
-    await run_in_threadpool(_check, submission, access, session)
-    referral_id = uuid4()
     workflow_id = workflow_id_for(referral_id)
+    if await run_in_threadpool(_check, submission, access, session, referral_id):
+        # An earlier try saved it and died before answering: this is its answer.
+        await run_in_threadpool(access.log, referral_id)
+        return Submitted(referral_id, workflow_id)
     started = time.monotonic()
     try:
         handle = await temporal.start_workflow(
@@ -67,7 +77,16 @@ async def submit(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         )
-    except (RPCError, WorkflowAlreadyStartedError) as error:
+    except WorkflowAlreadyStartedError as error:
+        # An earlier try started it and died before saving the rows: give them to it if it
+        # still waits long enough; otherwise end it, and the caller's next try starts afresh.
+        handle = temporal.get_workflow_handle(workflow_id)
+        waited = await _waiting_for_rows_since(handle)
+        if waited is None or waited > settings.policy.intake_wait.total_seconds() / 2:
+            await _abandon(handle)
+            raise unavailable() from error
+        started -= waited
+    except RPCError as error:
         log.error("could not start workflow %s: %s", workflow_id, error)
         # The start may have reached the server even though no answer came back.
         await _abandon(temporal.get_workflow_handle(workflow_id))
@@ -95,17 +114,32 @@ async def submit(
     return Submitted(referral_id, workflow_id)
 
 
-def _check(submission: ReferralSubmission, access: Access, session: Session) -> None:
+async def _waiting_for_rows_since(handle: WorkflowHandle[Any, Any]) -> float | None:
+    """Seconds since the workflow started, if it is still running (waiting for its rows)."""
     try:
-        _refuse_unless_allowed(submission, access, session)
+        described = await handle.describe()
+    except RPCError:
+        return None
+    if described.status != WorkflowExecutionStatus.RUNNING:
+        return None
+    # Never negative, even if the server's clock is ahead of this one.
+    return max(0.0, (datetime.now(UTC) - described.start_time).total_seconds())
+
+
+def _check(
+    submission: ReferralSubmission, access: Access, session: Session, referral_id: UUID
+) -> bool:
+    """Refuses what may not be referred; True if ``referral_id`` is already saved."""
+    try:
+        return _refuse_unless_allowed(submission, access, session, referral_id)
     finally:
         # Hold no connection or lock while Temporal answers.
         session.rollback()
 
 
 def _refuse_unless_allowed(
-    submission: ReferralSubmission, access: Access, session: Session
-) -> None:
+    submission: ReferralSubmission, access: Access, session: Session, referral_id: UUID
+) -> bool:
     try:
         access.require(PRACTICE, to="refer a patient")
     except HTTPException as error:
@@ -125,9 +159,12 @@ def _refuse_unless_allowed(
             "and may refer only from it",
             field="practice_ods",
         )
+    if session.get(Referral, referral_id) is not None:
+        return True  # this person's open referral is this very one
     duplicate = _duplicate(session, submission, principal)
     if duplicate is not None:
         raise duplicate
+    return False
 
 
 def _duplicate(

@@ -30,6 +30,7 @@ from api.routes import (
     health,
     link_workers,
     organisations,
+    people,
     referrals,
     reports,
     service_referrals,
@@ -58,7 +59,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        migrate(settings.resolved_database_url)
+        migrate(settings.resolved_database_url, settings.migration_database_url)
         connecting = None
         if app.state.temporal is None:
             connecting = asyncio.create_task(_connect_until_connected(app, settings))
@@ -112,6 +113,8 @@ def create_app(
         fhir,
     ):
         app.include_router(area.router)
+    app.include_router(people.admin)
+    app.include_router(people.corrections)
     # The pages (api/web) answer under their own paths, apart from the JSON API's.
     app.include_router(web.router)
     app.include_router(metrics_router)

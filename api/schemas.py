@@ -83,6 +83,14 @@ NoteText = Annotated[str, StringConstraints(max_length=NOTE_LENGTH)]
 OdsCode = Annotated[Code, StringConstraints(max_length=ODS_CODE_LENGTH)]
 
 
+def nhs_number_digits(value: str) -> str:
+    """A valid NHS number's 10 digits, spaces taken out; ValueError otherwise."""
+    digits = value.replace(" ", "")
+    if not (digits.isdigit() and len(digits) == 10 and is_valid_nhs_number(digits)):
+        raise ValueError("must be a valid 10-digit NHS number (check digit included)")
+    return digits
+
+
 class ReferralSubmission(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
@@ -127,10 +135,7 @@ class ReferralSubmission(BaseModel):
     @field_validator("nhs_number")
     @classmethod
     def _valid_nhs_number(cls, value: str) -> str:
-        digits = value.replace(" ", "")
-        if not (digits.isdigit() and len(digits) == 10 and is_valid_nhs_number(digits)):
-            raise ValueError("must be a valid 10-digit NHS number (check digit included)")
-        return digits
+        return nhs_number_digits(value)
 
     @field_validator("birth_date")
     @classmethod

@@ -316,8 +316,10 @@ class Steps:
         notes: Notes = (),
     ) -> ReferralState:
         referral_id, step, note_ids = await run_in_threadpool(self._prepare, find, build, notes)
-        handle = self.temporal.get_workflow_handle_for(
-            ReferralWorkflow.run, workflow_id_for(referral_id)
+        handle: WorkflowHandle[ReferralWorkflow, ReferralState] = (
+            self.temporal.get_workflow_handle_for(
+                ReferralWorkflow.run, workflow_id_for(referral_id)
+            )
         )
         try:
             state: Any = await handle.execute_update(update, step)
@@ -414,7 +416,9 @@ async def _refusal_for(handle: WorkflowHandle[Any, Any], error: RPCError) -> Ref
 
 async def current_state(client: Client, referral_id: UUID) -> ReferralState | None:
     """Where the referral's workflow is now; None if Temporal could not be asked."""
-    handle = client.get_workflow_handle_for(ReferralWorkflow.run, workflow_id_for(referral_id))
+    handle: WorkflowHandle[ReferralWorkflow, ReferralState] = client.get_workflow_handle_for(
+        ReferralWorkflow.run, workflow_id_for(referral_id)
+    )
     try:
         return await handle.query(ReferralWorkflow.state)
     except RPCError:

@@ -268,6 +268,49 @@ class CodecServerSettings(BaseModel):
     )
 
 
+# --- logs, audit trail and recovery (issue 12: sec-data) ---------------------------------
+class IdempotencySettings(BaseModel):
+    claim_lease: timedelta = Field(
+        default=timedelta(seconds=15),
+        gt=timedelta(0),
+        description="How long a claimed Idempotency-Key stays claimed without news from its "
+        "request, which renews the claim while it runs: a retry with the same key takes over "
+        "the claim of a request that died once this has passed.",
+    )
+    keep_for: timedelta = Field(
+        default=timedelta(hours=24),
+        gt=timedelta(0),
+        description="How long an Idempotency-Key and its answer are kept: after this the "
+        "same key counts as new, and the record is pruned.",
+    )
+
+
+class ReconcilerSettings(BaseModel):
+    interval: timedelta = Field(
+        default=timedelta(minutes=10),
+        gt=timedelta(0),
+        description="How often the worker looks for referrals left without a running "
+        "workflow (a Temporal schedule).",
+    )
+
+
+# --- data rights and records management (issue 12) ---------------------------------------
+class RecordsSettings(BaseModel):
+    retention: timedelta = Field(
+        default=timedelta(days=8 * 365 + 2),
+        gt=timedelta(0),
+        description="How long after a person's last referral closed their identifying details, "
+        "notes and message contents are kept before they are redacted. Eight years: the NHS "
+        "Records Management Code of Practice's retention for adult health records (see "
+        "docs/security.md).",
+    )
+    check_every: timedelta = Field(
+        default=timedelta(days=1),
+        gt=timedelta(0),
+        description="How often the worker's retention schedule looks for people due.",
+    )
+
+
 # --- sign-in and accounts (issue 12): throttling, password hashing ----------------------
 class SignInSettings(BaseModel):
     """How failed sign-ins are slowed down, and how many passwords are hashed at once."""
@@ -357,6 +400,24 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default=Path("var"), description="Where local state lives.")
     database_url: str = Field(
         default="", description="SQLAlchemy URL; empty means a SQLite file under var_dir."
+    )
+    # --- logs, audit trail and recovery (issue 12: sec-data) ---
+    migration_database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the schema's owner, for migrations; empty means "
+        "database_url. On PostgreSQL, when its user differs from database_url's, migrations "
+        "also grant database_url's user what the app needs, and on access_log only INSERT "
+        "and SELECT.",
+    )
+    idempotency: IdempotencySettings = Field(
+        default_factory=IdempotencySettings,
+        description="Idempotency-Key claims and records, e.g. "
+        "SOCIALRX_IDEMPOTENCY__CLAIM_LEASE=PT15S, SOCIALRX_IDEMPOTENCY__KEEP_FOR=P1D.",
+    )
+    reconciler: ReconcilerSettings = Field(
+        default_factory=ReconcilerSettings,
+        description="The sweep for referrals without a running workflow, e.g. "
+        "SOCIALRX_RECONCILER__INTERVAL=PT10M.",
     )
     temporal_address: str = Field(
         default="",
@@ -470,6 +531,11 @@ class Settings(BaseSettings):
     @property
     def json_logs(self) -> bool:
         return self.log_format == "json" or (self.log_format == "auto" and self.env == "production")
+
+    records: RecordsSettings = Field(
+        default_factory=RecordsSettings,
+        description="Retention of personal details, e.g. SOCIALRX_RECORDS__RETENTION=P2922D.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

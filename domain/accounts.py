@@ -6,6 +6,7 @@ digests of their random secrets.
 """
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -82,8 +83,19 @@ class CommissionerPractice(SQLModel, table=True):
     practice_ods: str = Field(primary_key=True, foreign_key="practice.ods_code", max_length=16)
 
 
+class AccessOutcome(StrEnum):
+    """What the permission check decided for one access to patient data."""
+
+    ALLOWED = "allowed"
+    NOT_FOUND = "not_found"
+    """Refused as if it did not exist (404): the caller may not see it."""
+    FORBIDDEN = "forbidden"
+    """Refused (403): the caller may see it but not do this."""
+
+
 class AccessLog(SQLModel, table=True):
-    """One read or write of patient data: appended, never changed (no route changes it)."""
+    """One access to patient data, allowed or refused, written after the permission decision
+    and recording it: appended, never changed (the database refuses UPDATE and DELETE)."""
 
     __tablename__ = "access_log"
     id: int | None = Field(default=None, primary_key=True)
@@ -95,6 +107,11 @@ class AccessLog(SQLModel, table=True):
     organisation_id: str = Field(max_length=64)
     action: str = Field(max_length=120)
     referral_id: UUID | None = Field(default=None, index=True)
+    outcome: AccessOutcome = Field(
+        default=AccessOutcome.ALLOWED,
+        max_length=16,
+        sa_column_kwargs={"server_default": AccessOutcome.ALLOWED.value},
+    )
 
 
 class ActionLink(SQLModel, table=True):

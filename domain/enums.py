@@ -58,6 +58,9 @@ class TaskKind(StrEnum):
     GP_MESSAGE_REJECTED = "gp_message_rejected"
     """The GP's system or MESH answered the outcome message with a negative acknowledgement."""
     GP_MESSAGE_UNACKNOWLEDGED = "gp_message_unacknowledged"
+    ORPHANED_REFERRAL = "orphaned_referral"
+    """A referral was found still ``received`` with no workflow running (the orphan sweep
+    restarted its workflow, or closed it when its rows were incomplete): an admin checks."""
     """No acknowledgement of the outcome message came within the configured time."""
 
 
@@ -180,6 +183,8 @@ class ReferralUpdate(StrEnum):
 
 
 REFERRAL_WORKFLOW = "ReferralWorkflow"
+ORPHAN_SWEEP_WORKFLOW = "OrphanSweepWorkflow"
+ORPHAN_SWEEP_SCHEDULE = "socialrx-orphan-sweep"
 REFERRAL_STATE_QUERY = "state"
 # The ApplicationError type of a step rejected by a workflow's update validator.
 ILLEGAL_STEP = "IllegalStep"

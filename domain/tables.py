@@ -153,6 +153,9 @@ class Person(SQLModel, table=True):
     open_nhs_number: str | None = Field(default=None, max_length=10)
     """The NHS number while the referral is open, null once closed: the unique constraint is
     what stops two open referrals for one person even when they are submitted at once."""
+    redacted_at: datetime | None = moment_column()
+    """When retention or erasure removed what identifies the person (``activities.records``);
+    the referral's codes and measures stay, under its id alone."""
 
 
 class Consent(SQLModel, table=True):
@@ -299,8 +302,14 @@ class IdempotencyRecord(SQLModel, table=True):
     media_type: str | None = Field(default=None, max_length=64)
     response: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False)
+        default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False, index=True)
     )
+    claim_id: UUID | None = None
+    """Chosen when the key is claimed: the id of what the request creates (a referral), so a
+    retry that takes over a dead request's claim finishes the same thing, not a second one."""
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    """The claim's lease while no response is stored: renewed while the request runs, so a
+    claim whose request died lapses and a retry with the same key can take it over."""
 
 
 class GpMessageDelivery(SQLModel, table=True):

@@ -16,6 +16,10 @@ from reports.roi import ITEM_LABELS, ReturnOnInvestment
 from reports.uptake import Uptake
 from reports.waits import Waits
 
+# Labels are names from the directory and the taxonomy: a "$" in one must print as a dollar
+# sign, not start mathtext (which draws "$5 or $10" in italics and fails on "$^$": a 500).
+matplotlib.rcParams["text.parse_math"] = False
+
 COLOUR = "#005eb8"  # NHS blue
 SECOND = "#7c2855"
 

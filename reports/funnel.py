@@ -8,7 +8,7 @@ from sqlmodel import Session, col
 from domain.enums import ClosureReason
 from domain.report_tables import ReferralMilestone as M
 from reports.filters import ReportFilter
-from reports.small_numbers import Suppression
+from reports.small_numbers import Suppression, Total
 
 STAGES = (
     ("referred", col(M.referred_at)),
@@ -57,6 +57,9 @@ def funnel(session: Session, filters: ReportFilter, small: Suppression) -> Funne
     )
 
 
+CLOSED, STILL_OPEN = "closed", "still_open"
+
+
 class ClosureCount(BaseModel):
     reason: str
     count: int | None
@@ -78,16 +81,26 @@ def closures(session: Session, filters: ReportFilter, small: Suppression) -> Clo
         ).all()
     )
     still_open = rows.pop(None, 0)
-    closed = small.count(sum(rows.values()))
+    reasons = [reason.value for reason in ClosureReason]
+    counts = {reason: rows.get(reason, 0) for reason in ClosureReason}
+    shown = small.protect(
+        {**{r.value: n for r, n in counts.items()}, CLOSED: sum(counts.values()),
+         STILL_OPEN: still_open},
+        # Reasons add up to the closed, and closed and open to the funnel's referred.
+        [Total(tuple(reasons), CLOSED), Total((CLOSED, STILL_OPEN))],
+        # The funnel shows its completed (and the open referrals add up from the caseloads):
+        # hiding either here would hide nothing.
+        published_elsewhere={ClosureReason.COMPLETED.value, STILL_OPEN},
+    )  # fmt: skip
     return Closures(
-        closed=closed,
-        still_open=small.count(still_open),
+        closed=shown[CLOSED],
+        still_open=shown[STILL_OPEN],
         reasons=[
             ClosureCount(
-                reason=reason.value,
-                count=small.count(rows.get(reason, 0)),
-                pct=small.share(small.count(rows.get(reason, 0)), closed),
+                reason=reason,
+                count=shown[reason],
+                pct=small.share(shown[reason], shown[CLOSED]),
             )
-            for reason in ClosureReason
+            for reason in reasons
         ],
     )

@@ -12,7 +12,7 @@ from reports.filters import ReportFilter
 from reports.funnel import closures, funnel
 from reports.outcomes import outcomes
 from reports.roi import ITEM_LABELS, RoiInputs, return_on_investment
-from reports.small_numbers import Suppression
+from reports.small_numbers import HIDDEN, Suppression
 from reports.uptake import uptake
 from reports.waits import waits
 
@@ -43,6 +43,7 @@ def commissioner_page(
             filters=filters.as_params(),
             generated=datetime.now(UTC).strftime("%d %B %Y %H:%M UTC"),
             threshold=small.threshold,
+            hidden=HIDDEN,
             funnel=the_funnel,
             outcomes=the_outcomes,
             waits=the_waits,

@@ -12,10 +12,19 @@ from sqlmodel import Session
 from reports.filters import ReportFilter
 from reports.funnel import closures, funnel
 from reports.outcomes import MeanChange, outcomes
-from reports.small_numbers import Suppression
+from reports.small_numbers import HIDDEN, Suppression
 from reports.uptake import uptake
 from reports.volumes import volumes
 from reports.waits import waits
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet takes as the start of a formula (OWASP's CSV injection list)."""
+
+
+def spreadsheet_text(text: str) -> str:
+    """Text a spreadsheet would run as a formula, with a leading apostrophe, which makes it
+    plain text: names come from the directory, which any organisation may edit."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 class TableName(StrEnum):
@@ -32,21 +41,25 @@ class TableName(StrEnum):
 class Table:
     columns: tuple[str, ...]
     count_columns: frozenset[str]
-    """None in these columns is a suppressed count, shown as ``<threshold``."""
+    """None in these columns is a suppressed count, shown as ``HIDDEN``."""
     rows: list[tuple[Any, ...]]
 
-    def cell(self, column: str, value: Any, threshold: int) -> str:
+    def cell(self, column: str, value: Any) -> str:
         if value is None:
-            return f"<{threshold}" if column in self.count_columns else ""
+            return HIDDEN if column in self.count_columns else ""
         return str(value)
 
-    def to_csv(self, threshold: int) -> str:
+    def to_csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(self.columns)
         for row in self.rows:
+            # Only text is neutralised: a negative number ("-0.4") is a number, not a formula.
             writer.writerow(
-                [self.cell(c, v, threshold) for c, v in zip(self.columns, row, strict=True)]
+                [
+                    spreadsheet_text(v) if isinstance(v, str) else self.cell(c, v)
+                    for c, v in zip(self.columns, row, strict=True)
+                ]
             )
         return out.getvalue()
 

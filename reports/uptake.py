@@ -13,7 +13,7 @@ from domain.enums import ServiceReferralStatus
 from domain.report_tables import ReferralMilestone as M
 from domain.tables import ServiceReferral as SR
 from reports.filters import ReportFilter
-from reports.small_numbers import Suppression
+from reports.small_numbers import Suppression, Total
 
 
 class UptakeRow(BaseModel):
@@ -43,22 +43,50 @@ def uptake(session: Session, filters: ReportFilter, small: Suppression) -> Uptak
     rows = session.execute(query.group_by(col(SR.service_id), col(SR.organisation_id))).all()
     by_service: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_organisation: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    services_of: dict[str, set[str]] = defaultdict(set)
     for service, organisation, sent, took_up in rows:
+        services_of[f"organisation:{organisation}"].add(f"service:{service}")
         for totals, key in ((by_service, service), (by_organisation, organisation)):
             totals[key][0] += int(sent)
             totals[key][1] += int(took_up or 0)
     by_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for service, term in _categories(session, list(by_service)):
+        services_of[f"category:{term}"].add(f"service:{service}")
         by_category[term][0] += by_service[service][0]
         by_category[term][1] += by_service[service][1]
+    groups = {"service": by_service, "organisation": by_organisation, "category": by_category}
+    shown = _protected(groups, services_of, small)
     services = dict(session.exec(select(Service.id, Service.name)).all())
     organisations = dict(session.exec(select(Organization.id, Organization.name)).all())
     terms = dict(session.exec(select(TaxonomyTerm.id, TaxonomyTerm.name)).all())
     return Uptake(
-        by_service=_rows(by_service, services, small),
-        by_category=_rows(by_category, terms, small),
-        by_organisation=_rows(by_organisation, organisations, small),
+        by_service=_rows("service", by_service, services, shown, small),
+        by_category=_rows("category", by_category, terms, shown, small),
+        by_organisation=_rows("organisation", by_organisation, organisations, shown, small),
     )
+
+
+def _protected(
+    groups: dict[str, dict[str, list[int]]],
+    services_of: dict[str, set[str]],
+    small: Suppression,
+) -> dict[str, int | None]:
+    """Sent and started of every row, suppressed together: an organisation's or a
+    category's row adds up its services' rows (which services are whose is public, in the
+    directory). All referrals sent is published nowhere, so it is no known total."""
+    shown: dict[str, int | None] = {}
+    for column, index in (("sent", 0), ("started", 1)):
+        counts = {
+            f"{column}:{group}:{key}": pair[index]
+            for group, rows in groups.items()
+            for key, pair in rows.items()
+        }
+        totals = [
+            Total(tuple(f"{column}:{s}" for s in sorted(parts)), f"{column}:{whole}")
+            for whole, parts in services_of.items()
+        ]
+        shown |= small.protect(counts, totals)
+    return shown
 
 
 def _categories(session: Session, service_ids: list[str]) -> list[tuple[str, str]]:
@@ -76,18 +104,22 @@ def _categories(session: Session, service_ids: list[str]) -> list[tuple[str, str
 
 
 def _rows(
-    totals: dict[str, list[int]], names: dict[str, str], small: Suppression
+    group: str,
+    totals: dict[str, list[int]],
+    names: dict[str, str],
+    shown: dict[str, int | None],
+    small: Suppression,
 ) -> list[UptakeRow]:
     result = []
-    for key, (sent, started) in sorted(totals.items()):
-        shown_sent, shown_started = small.count(sent), small.count(started)
+    for key in sorted(totals):
+        sent, started = shown[f"sent:{group}:{key}"], shown[f"started:{group}:{key}"]
         result.append(
             UptakeRow(
                 id=key,
                 name=names.get(key, key),
-                sent=shown_sent,
-                started=shown_started,
-                uptake_pct=small.share(shown_started, shown_sent),
+                sent=sent,
+                started=started,
+                uptake_pct=small.share(started, sent),
             )
         )
     return result

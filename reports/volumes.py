@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 from domain.report_tables import ReferralMilestone as M
 from domain.tables import LinkWorker, Practice
 from reports.filters import ReportFilter
-from reports.small_numbers import Suppression
+from reports.small_numbers import Suppression, Total
 
 
 class PracticeVolume(BaseModel):
@@ -46,23 +46,37 @@ def volumes(session: Session, filters: ReportFilter, small: Suppression) -> Volu
     ).all()
     practice_names = dict(session.exec(select(Practice.ods_code, Practice.name)).all())
     worker_names = dict(session.exec(select(LinkWorker.id, LinkWorker.name)).all())
+    referred = {f"referred:{ods}": n for ods, n, _ in practices}
+    completed_by = {f"completed:{ods}": int(done or 0) for ods, _, done in practices}
+    shown = small.protect(
+        referred | completed_by,
+        # Practices add up to the funnel's referred and completed. A practice's completed
+        # is only shown through its share of its referrals: hidden with them.
+        [Total(tuple(referred)), Total(tuple(completed_by))],
+        hidden_with={f"completed:{ods}": f"referred:{ods}" for ods, _, _ in practices},
+    )
+    open_now = {f"open:{worker}": int(n or 0) for worker, n, _ in workers}
+    total = {f"total:{worker}": n for worker, _, n in workers}
+    # Caseloads add up to the open and all referrals of the filter (all but the few not
+    # yet assigned).
+    shown |= small.protect(open_now | total, [Total(tuple(open_now)), Total(tuple(total))])
     return Volumes(
         by_practice=[
             PracticeVolume(
                 practice_ods=ods,
                 practice_name=practice_names.get(ods, ods),
-                referred=small.count(referred),
-                completed_pct=small.share(small.count(int(done or 0)), small.count(referred)),
+                referred=shown[f"referred:{ods}"],
+                completed_pct=small.share(shown[f"completed:{ods}"], shown[f"referred:{ods}"]),
             )
-            for ods, referred, done in practices
+            for ods, _, _ in practices
         ],
         caseload=[
             Caseload(
                 link_worker_id=worker,
                 link_worker_name=worker_names.get(worker, worker),
-                open=small.count(int(open_now or 0)),
-                total=small.count(total),
+                open=shown[f"open:{worker}"],
+                total=shown[f"total:{worker}"],
             )
-            for worker, open_now, total in workers
+            for worker, _, _ in workers
         ],
     )

@@ -93,7 +93,7 @@ def _report_runners() -> dict[str, Callable[..., Any]]:
         "waits": waits,
         "uptake": uptake,
         "volumes": volumes,
-        "outcomes.csv": lambda s, f, small: TABLES[TableName.OUTCOMES](s, f, small).to_csv(5),
+        "outcomes.csv": lambda s, f, small: TABLES[TableName.OUTCOMES](s, f, small).to_csv(),
         # With a programme cost, so the bootstrap runs too, as a commissioner would see it.
         "roi": lambda s, f, small: return_on_investment(s, f, small, roi),
         "commissioner.html": lambda s, f, small: commissioner_page(s, f, small, roi),

@@ -15,6 +15,7 @@ from socialrx import (
 from socialrx.accounts_cli import keys_app, users_app
 from socialrx.catalogue_cli import catalogue_app
 from socialrx.outbox_cli import outbox_app, relay
+from socialrx.people_cli import person_app
 
 app = typer.Typer(
     help="socialrx: durable social prescribing referrals on Temporal.",
@@ -25,6 +26,7 @@ app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(person_app, name="person")
 bench_app = typer.Typer(
     help="Benchmarks that print their figures and ratios.", no_args_is_help=True
 )
@@ -48,7 +50,8 @@ def migrate() -> None:
     from core.db import migrate as run_migrations
     from core.settings import get_settings
 
-    run_migrations(get_settings().resolved_database_url)
+    settings = get_settings()
+    run_migrations(settings.resolved_database_url, settings.migration_database_url)
     typer.echo("database is up to date")
 
 

@@ -30,7 +30,7 @@ def worker() -> None:
     """
     settings = get_settings()
     _configure_logs(settings)
-    migrate(settings.resolved_database_url)
+    migrate(settings.resolved_database_url, settings.migration_database_url)
     asyncio.run(_work_until_stopped(settings))
 
 

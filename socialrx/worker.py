@@ -1,25 +1,44 @@
 """The Temporal worker: the referral workflow and the activities that write the read model,
-and beside them the outbox relay that sends what the steps queued."""
+the orphan sweep on its schedule, and beside them the outbox relay that sends what the steps
+queued."""
 
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.matching import MatchingActivities
+from activities.orphans import OrphanSweepActivities
 from activities.read_model import ReadModelActivities
+from activities.retention import RecordsActivities
 from catalogue.geocode import Geocoder
 from core.logs import LOG_HANDLER_MODULES
-from core.settings import Settings, get_settings
+from core.settings import RecordsSettings, Settings, get_settings
+from domain.enums import ORPHAN_SWEEP_SCHEDULE, ORPHAN_SWEEP_WORKFLOW
 from domain.measures import DEFAULT_THRESHOLDS, MeasureThresholds
+from domain.policy import ReferralPolicy
 from socialrx.outbox_cli import build_relay, collect_acknowledgements_forever
+from workflows.orphan_sweep import OrphanSweepWorkflow
 from workflows.referral import ReferralWorkflow
+from workflows.retention import RETENTION_WORKFLOW_ID, RetentionWorkflow
 
 log = logging.getLogger(__name__)
 # Workflow code that logs runs our log handler inside the sandbox: its modules come from the
@@ -37,15 +56,28 @@ def build_worker(
     max_cached_workflows: int = 1000,
     thresholds: MeasureThresholds = DEFAULT_THRESHOLDS,
     geocoder: Geocoder | None = None,
+    policy: ReferralPolicy | None = None,
+    records: RecordsSettings | None = None,
 ) -> Worker:
-    """A worker for referrals; ``geocoder`` is the one the composition root also gives the app
-    (the demo town's when not given)."""
+    """A worker for referrals and the jobs the worker schedules (the orphan sweep, retention);
+    ``geocoder`` is the one the composition root also gives the app (the demo town's when not
+    given); ``policy`` the one workflows the orphan sweep restarts get, as the API gives new
+    ones."""
     read_model = ReadModelActivities(engine, thresholds)
     matching = MatchingActivities(engine, geocoder)
+    orphans = OrphanSweepActivities(engine, client, task_queue, policy or ReferralPolicy())
+    retention = RecordsActivities(engine, client, (records or RecordsSettings()).retention)
     return referral_worker(
         client,
         task_queue,
-        [read_model.apply_projection, read_model.assign_link_worker, matching.suggest_services],
+        [
+            read_model.apply_projection,
+            read_model.assign_link_worker,
+            matching.suggest_services,
+            orphans.sweep_orphans,
+            retention.redact_due,
+            retention.delete_histories,
+        ],
         executor or ThreadPoolExecutor(max_workers=8),
         max_cached_workflows,
     )
@@ -63,7 +95,7 @@ def referral_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ReferralWorkflow],
+        workflows=[ReferralWorkflow, OrphanSweepWorkflow, RetentionWorkflow],
         workflow_runner=WORKFLOW_RUNNER,
         activities=activities,
         activity_executor=executor,
@@ -87,10 +119,58 @@ async def run_worker(
     ]
     try:
         async with build_worker(
-            client, task_queue, engine, thresholds=thresholds, geocoder=geocoder
+            client,
+            task_queue,
+            engine,
+            thresholds=thresholds,
+            geocoder=geocoder,
+            policy=settings.policy,
+            records=settings.records,
         ):
+            await schedule_orphan_sweep(client, task_queue, settings.reconciler.interval)
+            await ensure_retention_schedule(client, task_queue, settings.records.check_every)
             log.info("worker polling task queue %s", task_queue)
             await asyncio.Event().wait()
     finally:
         for chore in chores:
             chore.cancel()
+
+
+# The schedule and the workflow runs it starts share one name.
+RETENTION_SCHEDULE_ID = RETENTION_WORKFLOW_ID
+
+
+async def schedule_orphan_sweep(client: Client, task_queue: str, every: timedelta) -> None:
+    """Keep the orphan sweep's schedule (``keep_schedule``)."""
+    await keep_schedule(client, ORPHAN_SWEEP_SCHEDULE, ORPHAN_SWEEP_WORKFLOW, task_queue, every)
+
+
+async def ensure_retention_schedule(client: Client, task_queue: str, every: timedelta) -> None:
+    """Keep the retention job's schedule (``keep_schedule``)."""
+    await keep_schedule(
+        client, RETENTION_SCHEDULE_ID, RetentionWorkflow.__name__, task_queue, every
+    )
+
+
+async def keep_schedule(
+    client: Client, schedule_id: str, workflow_name: str, task_queue: str, every: timedelta
+) -> None:
+    """A Temporal schedule that starts ``workflow_name`` every ``every``: made by the first
+    worker to start, brought in line with this worker's settings by the others. A run still
+    going when the next is due is not overlapped: the next one is skipped, not queued."""
+    schedule = Schedule(
+        # By the workflow's name: the typed ``SomeWorkflow.run`` form made mypy reject every
+        # ``get_workflow_handle_for(ReferralWorkflow.run, ...)`` elsewhere (its overloads get
+        # inferred once, from the first no-argument run method it meets).
+        action=ScheduleActionStartWorkflow(workflow_name, id=schedule_id, task_queue=task_queue),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+    def same(_: ScheduleUpdateInput) -> ScheduleUpdate:
+        return ScheduleUpdate(schedule=schedule)
+
+    try:
+        await client.create_schedule(schedule_id, schedule)
+    except ScheduleAlreadyRunningError:
+        await client.get_schedule_handle(schedule_id).update(same)

@@ -224,6 +224,19 @@ MATRIX: dict[tuple[str, str], Row] = {
         forbidden=("link_worker",),
         body={},
     ),
+    # Data rights: a person's contact details are corrected by whoever may act on the
+    # referral; subject access and erasure are for admins (commissioners) alone.
+    ("PATCH", "/referrals/{referral_id}/contact-details"): Row(
+        "/referrals/{referral}/contact-details",
+        {"practice": {200}, "link_worker": {200}},
+        body={"phone": "07700 900999"},
+    ),
+    ("POST", "/admin/people/export"): Row(
+        "/admin/people/export", {"commissioner": {200}}, body={"nhs_number": SPARE_NHS_NUMBERS[2]}
+    ),
+    ("POST", "/admin/people/erase"): Row(
+        "/admin/people/erase", {"commissioner": {200}}, body={"nhs_number": SPARE_NHS_NUMBERS[3]}
+    ),
     # Last: it ends the caller's sign-in.
     ("POST", "/auth/sign-out"): signed_in("/auth/sign-out"),
 }

@@ -8,10 +8,12 @@ import pytest
 from core.settings import (
     ActionLinkSettings,
     CodecServerSettings,
+    IdempotencySettings,
     MeshSettings,
     MetricsSettings,
     NotifySettings,
     OutboxSettings,
+    ReconcilerSettings,
     Settings,
     SignInSettings,
     SmtpSettings,
@@ -50,6 +52,8 @@ def test_the_configuration_table_names_every_setting() -> None:
         SignInSettings,
         TemporalConnectionSettings,
         CodecServerSettings,
+        IdempotencySettings,
+        ReconcilerSettings,
         MetricsSettings,
         TracingSettings,
     ):

@@ -6,11 +6,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlmodel import Session, col, func, select
+from sqlmodel import col, func, select
 
-from api.access import COMMISSIONER, AccessDep
+from api.access import COMMISSIONER, Access, AccessDep
 from api.errors import SIGNED_IN, problem
-from domain.accounts import AccessLog
+from domain.accounts import AccessLog, AccessOutcome
 from domain.enums import OrganisationKind
 
 router = APIRouter(tags=["audit"])
@@ -24,6 +24,9 @@ class AccessLogEntry(BaseModel):
     organisation_id: str
     action: str
     referral_id: UUID | None
+    outcome: AccessOutcome
+    """What the permission check decided: allowed, or refused as not found (404) or
+    forbidden (403)."""
 
 
 class AccessLogPage(BaseModel):
@@ -48,11 +51,11 @@ def query_access_log(
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> AccessLogPage:
     access.require(COMMISSIONER, to="read the access log")
-    return access_log_page(access.session, referral_id, subject, since, page, per_page)
+    return access_log_page(access, referral_id, subject, since, page, per_page)
 
 
 def access_log_page(
-    session: Session,
+    access: Access,
     referral_id: UUID | None,
     subject: str | None,
     since: datetime | None,
@@ -61,7 +64,9 @@ def access_log_page(
     before: datetime | None = None,
 ) -> AccessLogPage:
     """The access log's entries that match, newest first, one page of them: the query of
-    ``GET /audit`` and of the access-log page. ``before`` bounds a period's end."""
+    ``GET /audit`` and of the access-log page. ``before`` bounds a period's end. The read
+    is itself logged, against no referral: who looked at the log is part of the trail."""
+    session = access.session
     query = select(AccessLog)
     if referral_id is not None:
         query = query.where(AccessLog.referral_id == referral_id)
@@ -79,9 +84,11 @@ def access_log_page(
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return AccessLogPage(
+    found = AccessLogPage(
         total_items=total,
         page=page,
         per_page=per_page,
         items=[AccessLogEntry.model_validate(row, from_attributes=True) for row in rows],
     )
+    access.log()
+    return found

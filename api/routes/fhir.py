@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
-from api.access import Access, AccessDep
+from api.access import NOT_FOUND, Access, AccessDep
 from api.consent import withholds_outcome_details
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import Refused
@@ -72,9 +72,9 @@ async def create_service_request(
         referral = await run_in_threadpool(referral_from, await _json_body(request))
         submission, entries = referral.submission, referral.transaction_entries
 
-        async def work() -> StoredResponse:
+        async def work(referral_id: UUID) -> StoredResponse:
             submitted = await submit(
-                submission, access, session, settings, temporal, referral.elements
+                submission, access, session, settings, temporal, referral_id, referral.elements
             )
             body = await run_in_threadpool(_service_request, session, submitted.referral_id)
             if entries is None:
@@ -88,7 +88,14 @@ async def create_service_request(
         operation = "POST /fhir/ServiceRequest" + (" transaction" if entries is not None else "")
         request_hash = fingerprint(operation, submission)
         try:
-            stored = await once(session, access.principal, idempotency_key, request_hash, work)
+            stored = await once(
+                session,
+                access.principal,
+                idempotency_key,
+                request_hash,
+                settings.idempotency,
+                work,
+            )
         except Refused as refused:
             raise FhirError.from_refusal(refused) from None
     except FhirError as error:
@@ -154,8 +161,9 @@ def search_tasks(
     try:
         tasks = [_task(session, access, _visible(access, "Task", resource_id), settings)]
     except FhirError:
-        tasks = []  # a search that finds nothing, or nothing this caller may see
-        access.log()  # the search is still a look at patient data, if an empty one
+        # A search that finds nothing, or nothing this caller may see: the refusal is
+        # logged, as a look at patient data that was not allowed.
+        tasks = []
     bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
@@ -208,6 +216,11 @@ def _visible(access: Access, kind: str, resource_id: str) -> Referral:
     logged as that read is). Anything else answers as if it did not exist."""
     not_found = FhirError.one(status.HTTP_404_NOT_FOUND, f"No {kind}/{resource_id}.", kind)
     try:
-        return access.visible_referral_or_404(UUID(resource_id))
-    except (ValueError, HTTPException):
+        referral_id = UUID(resource_id)
+    except ValueError:
+        access.log(outcome=NOT_FOUND)  # the refused attempt, as for any other id
+        raise not_found from None
+    try:
+        return access.visible_referral_or_404(referral_id)
+    except HTTPException:
         raise not_found from None

@@ -65,8 +65,8 @@ async def submit_referral(
     access: AccessDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    async def work() -> StoredResponse:
-        submitted = await submit(submission, access, session, settings, temporal)
+    async def work(referral_id: UUID) -> StoredResponse:
+        submitted = await submit(submission, access, session, settings, temporal, referral_id)
         created = ReferralCreated(
             id=submitted.referral_id,
             workflow_id=submitted.workflow_id,
@@ -76,7 +76,9 @@ async def submit_referral(
 
     request_hash = fingerprint("POST /referrals", submission)
     try:
-        stored = await once(session, access.principal, idempotency_key, request_hash, work)
+        stored = await once(
+            session, access.principal, idempotency_key, request_hash, settings.idempotency, work
+        )
     except Refused as refused:
         return json_refusal(refused)
     return JSONResponse(stored.body, status_code=stored.status_code)

@@ -30,8 +30,9 @@ from reports.uptake import Uptake, uptake
 from reports.volumes import Volumes, volumes
 from reports.waits import Waits, waits
 
-# 404, not 403: to anyone else the reports do not exist. Reports hold no patient data, so,
-# like the access log itself, reading one is not written to the access log.
+# 404, not 403: to anyone else the reports do not exist. Published reports hold no patient
+# data, so reading one is not written to the access log; the unsuppressed internal figures
+# can single people out, so reading those is.
 router = APIRouter(prefix="/reports", tags=["reports"], responses=VISIBLE)
 # The JSON reports take a bearer token or an API key; the printable page and the CSV files,
 # which the commissioner's pages link to, take the session cookie too.
@@ -62,12 +63,16 @@ def _published(settings: Settings) -> Suppression:
 
 def suppression(
     settings: SettingsDep,
+    access: AccessDep,
     internal: Annotated[
         bool,
         Query(description="Unsuppressed figures for the service's own use; never publish."),
     ] = False,
 ) -> Suppression:
-    return NONE if internal else _published(settings)
+    if internal:
+        access.log()
+        return NONE
+    return _published(settings)
 
 
 SuppressionDep = Annotated[Suppression, Depends(suppression)]
@@ -171,7 +176,7 @@ def roi_csv_report(
 ) -> Response:
     small = _published(settings)
     report = return_on_investment(session, filters, small, inputs)
-    return _csv(roi_table(report).to_csv(small.threshold), "roi")
+    return _csv(roi_table(report).to_csv(), "roi")
 
 
 @download(
@@ -188,4 +193,4 @@ def csv_report(
     filters: DownloadFilters,
 ) -> Response:
     small = _published(settings)
-    return _csv(TABLES[table](session, filters, small).to_csv(small.threshold), table.value)
+    return _csv(TABLES[table](session, filters, small).to_csv(), table.value)

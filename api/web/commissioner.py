@@ -22,7 +22,7 @@ from api.access import COMMISSIONER
 from api.routes.audit import access_log_page
 from api.web.pages import PageAccess, PageRoute, role_or_404
 from api.web.templating import render
-from api.web.words import LONDON
+from api.web.words import ACCESS_OUTCOME, LONDON
 from catalogue.tables import Organization, TaxonomyTerm
 from core.settings import Settings
 from domain.tables import LinkWorkerTeam, Practice
@@ -85,7 +85,7 @@ def _roi_inputs(request: Request) -> RoiInputs:
 
 
 def _table_view(
-    name: str, words: tuple[str, str], table: Table, small: Suppression, chart: str | None
+    name: str, words: tuple[str, str], table: Table, chart: str | None
 ) -> dict[str, Any]:
     heading, caption = words
     return {
@@ -96,9 +96,9 @@ def _table_view(
         "numeric": [column in table.count_columns for column in table.columns],
         "rows": [
             [
-                table.cell(column, value, small.threshold).replace(
-                    f"<{small.threshold}", f"fewer than {small.threshold}"
-                )
+                "not shown"
+                if value is None and column in table.count_columns
+                else table.cell(column, value)
                 for column, value in zip(table.columns, row, strict=True)
             ]
             for row in table.rows
@@ -180,13 +180,11 @@ def reports_page(request: Request, access: PageAccess) -> Response:
     small = _suppression(request)
     session = access.session
     tables = [
-        _table_view(
-            name.value, words, TABLES[name](session, filters, small), small, CHART_OF.get(name)
-        )
+        _table_view(name.value, words, TABLES[name](session, filters, small), CHART_OF.get(name))
         for name, words in TABLE_WORDS.items()
     ]
     roi = return_on_investment(session, filters, small, _roi_inputs(request))
-    tables.append(_table_view("roi", ROI_WORDS, roi_table(roi), small, "roi"))
+    tables.append(_table_view("roi", ROI_WORDS, roi_table(roi), "roi"))
     suffix = f"?{urlencode(params)}" if params else ""
     return render(
         request,
@@ -256,7 +254,7 @@ def access_log(
     pages = 1
     if not errors:
         found = access_log_page(
-            access.session,
+            access,
             referral_id,
             user.strip() or None,
             since,
@@ -271,6 +269,7 @@ def access_log(
         "commissioner/access_log.html",
         status_code=status.HTTP_400_BAD_REQUEST if errors else 200,
         title="Access log",
+        outcome_words=ACCESS_OUTCOME,
         errors=errors,
         query=query,
         found=found,

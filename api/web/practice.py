@@ -117,7 +117,11 @@ MISSING = {
     "share_with_organisations": "Select what the person agreed services may see",
     "outcome_to_gp": "Select what the person agreed may come back to you",
 }
-DONE = {"cancelled": "Referral cancelled", "withdrawn": "Consent withdrawal recorded"}
+DONE = {
+    "cancelled": "Referral cancelled",
+    "withdrawn": "Consent withdrawal recorded",
+    "contact-corrected": "Contact details corrected",
+}
 
 Answers = dict[str, Any]
 
@@ -247,8 +251,10 @@ async def send_referral(
         return _form(request, answers, errors)
     key = str(form.get("idempotency_key", "")) or None
 
-    async def work() -> StoredResponse:
-        submitted = await submit(submission, access, access.session, settings, temporal)
+    async def work(referral_id: UUID) -> StoredResponse:
+        submitted = await submit(
+            submission, access, access.session, settings, temporal, referral_id
+        )
         created = ReferralCreated(
             id=submitted.referral_id,
             workflow_id=submitted.workflow_id,
@@ -262,6 +268,7 @@ async def send_referral(
             access.principal,
             key,
             fingerprint("POST /referrals", submission),
+            settings.idempotency,
             work,
         )
     except Refused as refused:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from activities.gp_document import CLOSURE_TEXT
 from api.schemas import TimelineEntry
+from domain.accounts import AccessOutcome
 from domain.enums import (
     ActorKind,
     ClosureReason,
@@ -89,6 +90,7 @@ TASK_KIND = {
     TaskKind.CONTACT_RETRY: "Try to contact the person again",
     TaskKind.GP_MESSAGE_REJECTED: "The GP's system refused the outcome message: check it",
     TaskKind.GP_MESSAGE_UNACKNOWLEDGED: "The GP's system has not confirmed the outcome message",
+    TaskKind.ORPHANED_REFERRAL: "A referral was found without its process running: check it",
 }
 """Every task kind in words: a test checks none is missing."""
 
@@ -197,3 +199,10 @@ CONTACT_METHOD = {
     ContactMethod.LETTER: "Letter",
     ContactMethod.IN_PERSON: "In person",
 }
+
+ACCESS_OUTCOME = {
+    AccessOutcome.ALLOWED: "Yes",
+    AccessOutcome.NOT_FOUND: "No: not theirs to see",
+    AccessOutcome.FORBIDDEN: "No: not theirs to do",
+}
+"""Whether an access in the access log was allowed, in words."""

@@ -1,4 +1,5 @@
-"""Alembic environment: the URL comes from the caller (core.db.migrate) or settings."""
+"""Alembic environment: the connection comes from the caller (core.db.migrate), or else a URL
+from the caller or from settings."""
 
 from alembic import context
 from sqlmodel import SQLModel
@@ -29,6 +30,15 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        # core.db.migrate's own connection: it holds the migration lock.
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=True
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
     engine = make_engine(_url())
     with engine.connect() as connection:
         context.configure(

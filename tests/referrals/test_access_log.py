@@ -10,18 +10,21 @@ from sqlmodel import Session, col, select
 
 from api.main import create_app
 from core.settings import Settings
-from domain.accounts import AccessLog
+from domain.accounts import AccessLog, AccessOutcome
 from tests.support.driver import LINK_WORKER, OTHER_PRACTICE, PRACTICE, Driver
 
 ORGANISATION = "organisation:org-millbrook-leisure-trust"
 COMMISSIONER = "commissioner:millbrook-icb"
 
 
-def logged(driver: Driver, referral_id: UUID) -> list[tuple[str, str]]:
+def logged(
+    driver: Driver, referral_id: UUID, outcome: AccessOutcome = AccessOutcome.ALLOWED
+) -> list[tuple[str, str]]:
+    """The allowed accesses to the referral (or the refused ones, by ``outcome``)."""
     with Session(driver.engine) as session:
         rows = session.exec(
             select(AccessLog)
-            .where(AccessLog.referral_id == referral_id)
+            .where(AccessLog.referral_id == referral_id, AccessLog.outcome == outcome)
             .order_by(col(AccessLog.id))
         ).all()
         return [(row.subject, row.action) for row in rows]
@@ -100,7 +103,7 @@ async def test_fhir_reads_and_the_organisations_view_are_logged(driver: Driver) 
         ),
     ]
 
-    # Another practice finds nothing, and its empty search is logged against no referral.
+    # Another practice finds nothing, and its search is logged as refused.
     found = await driver.get(
         f"/fhir/Task?based-on=ServiceRequest/{referral_id}", actor=OTHER_PRACTICE
     )
@@ -112,15 +115,27 @@ async def test_fhir_reads_and_the_organisations_view_are_logged(driver: Driver) 
         searches = session.exec(
             select(AccessLog).where(AccessLog.subject == "practice-A81002")
         ).all()
-        assert [(row.action, row.referral_id) for row in searches] == [("GET /fhir/Task", None)]
+        assert [(row.action, row.referral_id, row.outcome) for row in searches] == [
+            ("GET /fhir/Task", referral_id, AccessOutcome.NOT_FOUND),
+            ("GET /fhir/Task/{resource_id}", referral_id, AccessOutcome.NOT_FOUND),
+        ]
+    assert logged(driver, referral_id, AccessOutcome.NOT_FOUND) == [
+        ("practice-A81002", "GET /fhir/Task"),
+        ("practice-A81002", "GET /fhir/Task/{resource_id}"),
+        ("practice-A81001", "GET /service-referrals/{service_referral_id}"),
+    ]
 
 
-async def test_refused_callers_leave_no_read_behind(driver: Driver) -> None:
+async def test_refused_callers_leave_no_read_behind_but_their_attempt(driver: Driver) -> None:
     referral_id = await driver.submit()
     before = logged(driver, referral_id)
     await driver.get(f"/referrals/{referral_id}", actor=ORGANISATION, expect=404)
     await driver.get(f"/referrals/{referral_id}", actor=COMMISSIONER, expect=404)
     assert logged(driver, referral_id) == before
+    assert logged(driver, referral_id, AccessOutcome.NOT_FOUND) == [
+        ("organisation-org-millbrook-leisure-trust", "GET /referrals/{referral_id}"),
+        ("commissioner-millbrook-icb", "GET /referrals/{referral_id}"),
+    ]
 
 
 async def test_commissioners_query_the_log_by_referral_subject_and_time(driver: Driver) -> None:
@@ -168,9 +183,44 @@ async def test_only_commissioners_read_the_log_and_nothing_changes_it(
     assert not [path for path in paths if "audit" in path and path != "/audit"]
 
 
-async def test_postgresql_itself_refuses_to_change_the_log(driver: Driver) -> None:
-    if driver.engine.dialect.name != "postgresql":
-        pytest.skip("the append-only trigger is PostgreSQL's (production's)")
+async def test_a_refused_step_is_logged_as_forbidden_after_the_decision(driver: Driver) -> None:
+    referral_id = await driver.submit()
+    before = logged(driver, referral_id)
+
+    await driver.contact(referral_id, actor=PRACTICE, expect=403)
+
+    assert logged(driver, referral_id) == before, "no allowed access is recorded"
+    assert logged(driver, referral_id, AccessOutcome.FORBIDDEN) == [
+        ("practice-A81001", "POST /referrals/{referral_id}/contact-attempts")
+    ]
+    # Commissioners see the decision in the log.
+    items = (await audit(driver, referral_id=str(referral_id), per_page=500))["items"]
+    assert items[0]["action"] == "POST /referrals/{referral_id}/contact-attempts"
+    assert items[0]["outcome"] == "forbidden"
+    assert {item["outcome"] for item in items[1:]} == {"allowed"}
+
+
+async def test_reading_the_log_and_the_internal_figures_is_logged(driver: Driver) -> None:
+    commissioner = await driver.headers_for(COMMISSIONER)
+    await audit(driver)
+    published = await driver.http.get("/reports/funnel", headers=commissioner)
+    internal = await driver.http.get("/reports/funnel?internal=true", headers=commissioner)
+    assert published.status_code == internal.status_code == 200
+
+    with Session(driver.engine) as session:
+        rows = session.exec(
+            select(AccessLog)
+            .where(AccessLog.subject == "commissioner-millbrook-icb")
+            .order_by(col(AccessLog.id))
+        ).all()
+    assert [(row.action, row.referral_id, row.outcome) for row in rows] == [
+        ("GET /audit", None, AccessOutcome.ALLOWED),
+        ("GET /reports/funnel", None, AccessOutcome.ALLOWED),  # internal only
+    ]
+
+
+async def test_the_database_itself_refuses_to_change_the_log(driver: Driver) -> None:
+    """On both databases: PostgreSQL's trigger and grants, SQLite's triggers."""
     referral_id = await driver.submit()
     for statement in ("UPDATE access_log SET subject = 'someone else'", "DELETE FROM access_log"):
         with driver.engine.connect() as connection, pytest.raises(DBAPIError, match="append-only"):

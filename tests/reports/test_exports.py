@@ -6,6 +6,7 @@ import io
 import httpx
 import pytest
 
+from reports.small_numbers import HIDDEN
 from reports.tables import TableName
 from tests.support.reports import COMMISSIONER, signed_in_as
 
@@ -62,17 +63,17 @@ async def test_csv_is_always_suppressed_and_says_so(api: httpx.AsyncClient) -> N
     assert funnel["referred"]["count"] == "14"
     assert funnel["contacted"]["conversion_pct"] == "57.1"
     closures = {row["reason"]: row for row in await csv_rows(api, "closures")}
-    assert closures["unable_to_contact"] == {"reason": "unable_to_contact", "count": "<5",
+    assert closures["unable_to_contact"] == {"reason": "unable_to_contact", "count": HIDDEN,
                                              "pct": ""}  # fmt: skip
     outcomes = {(r["measure"], r["item"]): r for r in await csv_rows(api, "outcomes")}
     swemwbs = outcomes["swemwbs", "metric_score"]
     assert (swemwbs["mean_change"], swemwbs["ci95_low"], swemwbs["ci95_high"]) == (
         "3.0", "1.04", "4.96"
     )  # fmt: skip
-    assert outcomes["positive_change", "any_area"]["count"] == "<5"
+    assert outcomes["positive_change", "any_area"]["count"] == HIDDEN
     # 4 contacts after, of 20 before: neither the 4 nor the -80% that gives it away.
     contacts = outcomes["service_use", "all_contacts"]
-    assert (contacts["people"], contacts["count"], contacts["pct"]) == ("5", "<5", "")
+    assert (contacts["people"], contacts["count"], contacts["pct"]) == ("5", HIDDEN, "")
     assert outcomes["service_use", "gp_consultations"]["mean_change"] == ""
     # Each row says which way is better for its measure, and its change in words.
     assert contacts["direction"] == "lower_is_better" and contacts["in_words"].startswith("not")
@@ -81,7 +82,7 @@ async def test_csv_is_always_suppressed_and_says_so(api: httpx.AsyncClient) -> N
     assert outcomes["loneliness_ucla3", "total"]["direction"] == "lower_is_better"
     assert outcomes["ons4", "anxiety"]["direction"] == "lower_is_better"
     practices = {row["practice_ods"]: row for row in await csv_rows(api, "practices")}
-    assert practices["A81002"]["referred"] == "<5"
+    assert practices["A81002"]["referred"] == HIDDEN
 
 
 async def test_csv_of_an_unknown_report_is_a_422(api: httpx.AsyncClient) -> None:
@@ -102,8 +103,10 @@ async def test_the_commissioner_page_renders_its_four_charts(api: httpx.AsyncCli
         assert page.index("<svg", start) < page.index("</div>", start)
     # Nothing to run and nothing to fetch: the page works offline and prints as it is.
     assert "<script" not in page and 'src="' not in page and 'href="http' not in page
-    # Suppressed in print too: 4 people improved is a small number.
-    assert "improved in at least one area" in page and "&lt;5" in page
+    # Suppressed in print too: 2 unable to contact is a small number, so are 4 improved and
+    # so the share of them.
+    assert f'unable to contact</td><td class="n">{HIDDEN}</td>' in page
+    assert "<b>\u2013</b>of 5 followed up improved in at least one area" in page
 
 
 async def test_the_page_shows_its_filters(api: httpx.AsyncClient) -> None:

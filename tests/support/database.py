@@ -27,8 +27,16 @@ def empty_all_tables(engine: Engine) -> None:
                     f"an earlier test left transactions open: {open_transactions(engine)}"
                 ) from error
             return
+        # On SQLite triggers keep access_log append-only: set them aside while emptying.
+        triggers = connection.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        ).all()
+        for name, _sql in triggers:
+            connection.execute(text(f'DROP TRIGGER "{name}"'))
         for name in tables:
             connection.execute(text(f'DELETE FROM "{name}"'))
+        for _name, sql in triggers:
+            connection.execute(text(sql))
 
 
 def open_transactions(engine: Engine) -> list[tuple[object, ...]]:

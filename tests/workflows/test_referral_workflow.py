@@ -27,7 +27,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from core.logs import configure
 from domain.enums import (
     ILLEGAL_STEP,
     INTAKE_NOT_COMMITTED,
@@ -66,6 +65,7 @@ from domain.messages import (
 )
 from domain.policy import ReferralPolicy
 from socialrx.worker import referral_worker
+from tests.support.real_logging import real_logging
 from tests.support.temporal_env import skip_time
 from workflows.referral import ReferralWorkflow
 
@@ -695,17 +695,10 @@ class Terminal(io.StringIO):
 def worker_logging(request: pytest.FixtureRequest) -> Iterator[Remembered]:
     """The log set-ups of ``socialrx worker`` (Rich's handler on a terminal, plain lines
     elsewhere, JSON lines in production), plus one that remembers."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = Terminal() if request.param == "terminal" else io.StringIO()
-    configure("INFO", json_lines=request.param == "json", stream=stream)
     remembered = Remembered()
-    root.addHandler(remembered)
-    try:
+    stream = Terminal() if request.param == "terminal" else io.StringIO()
+    with real_logging(remembered, json_lines=request.param == "json", stream=stream):
         yield remembered
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 async def test_rows_never_committed_end_the_workflow_cleanly_under_the_workers_logging(

@@ -66,6 +66,7 @@ DONE = {
     "close": "Referral closed",
     "reassign": "Referral passed to your colleague",
     "consent-withdrawn": "Consent withdrawal recorded; the referral is closed",
+    "contact-corrected": "Contact details corrected",
 }
 
 
