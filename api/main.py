@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
@@ -17,6 +19,9 @@ from accounts.sign_in import PasswordGate
 from api.errors import Refused, database_unavailable, refused_error
 from api.fhir.errors import http_error, validation_error
 from api.http_guard import BodySizeLimit, SecurityHeaders
+from api.metrics import RequestMetrics
+from api.metrics import router as metrics_router
+from api.request_id import RequestId
 from api.routes import (
     audit,
     auth,
@@ -36,6 +41,7 @@ from catalogue.geocode import Geocoder, demo_town_geocoder
 from core.db import engine_for, migrate
 from core.settings import Settings, get_settings
 from core.temporal import connect
+from core.tracing import trace_engine
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +50,11 @@ def create_app(
     settings: Settings | None = None,
     temporal: Client | None = None,
     geocoder: Geocoder | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
     """Build the app. Tests pass a Temporal client; otherwise it connects in the background
     from start-up on. The composition root chooses the geocoder; without one, the demo town's
-    district centroids."""
+    district centroids. With a tracer provider, every request and SQL statement is a span."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -110,11 +117,21 @@ def create_app(
     app.include_router(people.corrections)
     # The pages (api/web) answer under their own paths, apart from the JSON API's.
     app.include_router(web.router)
+    app.include_router(metrics_router)
     app.mount(web.STATIC_URL, StaticFiles(directory=web.STATIC_DIR), name="static")
     # The last added runs first: the headers go on every answer, the 413 of an oversized
     # body included, and that 413 comes before any route or sign-in.
     app.add_middleware(BodySizeLimit, settings=settings)
     app.add_middleware(SecurityHeaders, settings=settings)
+    # Outermost: every answer is counted and carries its request ID, a 413 included.
+    app.add_middleware(RequestMetrics)
+    app.add_middleware(RequestId)
+    if tracer_provider is not None:
+        # Probes and scrapes every few seconds would drown the traces that matter.
+        FastAPIInstrumentor.instrument_app(
+            app, tracer_provider=tracer_provider, excluded_urls="/health/.*,/metrics"
+        )
+        trace_engine(app.state.engine, tracer_provider)
     return app
 
 

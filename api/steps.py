@@ -45,6 +45,7 @@ from api.access import LINK_WORKER_TEAM, PRACTICE, Access, AccessDep
 from api.consent import state_for, state_for_organisation
 from api.deps import TemporalDep
 from api.errors import Refused
+from api.metrics import STEPS_REFUSED
 from api.schemas import (
     AssessmentIn,
     ConnectionIn,
@@ -327,6 +328,7 @@ class Steps:
             await self._forget(note_ids)
             cause: Any = error.cause
             if isinstance(cause, ApplicationError) and cause.type == ILLEGAL_STEP:
+                STEPS_REFUSED.inc()
                 raise Refused(status.HTTP_409_CONFLICT, cause.message) from error
             raise
         except RPCError as error:
@@ -408,6 +410,7 @@ async def _refusal_for(handle: WorkflowHandle[Any, Any], error: RPCError) -> Ref
         return Refused(status.HTTP_404_NOT_FOUND, "No process runs for this referral.")
     if running:
         return Refused(status.HTTP_503_SERVICE_UNAVAILABLE, NOT_ANSWERING)
+    STEPS_REFUSED.inc()
     return Refused(status.HTTP_409_CONFLICT, CLOSED)
 
 

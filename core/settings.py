@@ -354,6 +354,35 @@ class SignInSettings(BaseModel):
     )
 
 
+# --- An operator's signals (issue 13, signals): metrics, traces, log format -----------------
+class MetricsSettings(BaseModel):
+    """Prometheus metrics: the API's at /metrics, the worker's Temporal SDK metrics on a port."""
+
+    token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer token Prometheus sends to the API's /metrics. Empty: /metrics is "
+        "open in dev and test, and answers 404 in production.",
+    )
+    worker_address: str = Field(
+        default="",
+        description="host:port where `socialrx worker` serves the Temporal SDK's metrics, "
+        "e.g. 0.0.0.0:9464; empty: not served.",
+    )
+
+
+class TracingSettings(BaseModel):
+    """OpenTelemetry traces, exported by OTLP over HTTP; off unless enabled."""
+
+    enabled: bool = Field(default=False, description="Record and export traces.")
+    otlp_endpoint: str = Field(
+        default="http://127.0.0.1:4318/v1/traces",
+        description="The OTLP/HTTP collector's traces URL.",
+    )
+    service_name: str = Field(
+        default="socialrx", description="service.name of every span; the process adds -api/-worker."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SOCIALRX_",
@@ -484,6 +513,24 @@ class Settings(BaseSettings):
         default_factory=CodecServerSettings,
         description="`socialrx codec-server`, e.g. SOCIALRX_CODEC_SERVER__TOKEN.",
     )
+
+    # --- An operator's signals (issue 13, signals) ---
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="json: one JSON object per line; text: readable; auto: json in production.",
+    )
+    metrics: MetricsSettings = Field(
+        default_factory=MetricsSettings,
+        description="e.g. SOCIALRX_METRICS__TOKEN, SOCIALRX_METRICS__WORKER_ADDRESS=0.0.0.0:9464.",
+    )
+    tracing: TracingSettings = Field(
+        default_factory=TracingSettings,
+        description="e.g. SOCIALRX_TRACING__ENABLED=true, SOCIALRX_TRACING__OTLP_ENDPOINT.",
+    )
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" or (self.log_format == "auto" and self.env == "production")
 
     records: RecordsSettings = Field(
         default_factory=RecordsSettings,

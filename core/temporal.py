@@ -25,10 +25,12 @@ from temporalio.client import (
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import TLSConfig
 
 from core.payload_encryption import EncryptionCodec, decode_keys
-from core.settings import Settings, TemporalConnectionSettings
+from core.settings import MetricsSettings, Settings, TemporalConnectionSettings
+from core.tracing import temporal_tracing
 
 # Without encryption: for tests and tools that handle payloads themselves.
 DATA_CONVERTER = pydantic_data_converter
@@ -64,8 +66,13 @@ def _read(path: Path | None) -> bytes | None:
     return path.read_bytes() if path is not None else None
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client with the settings' connection, and the trace carried into Temporal when
+    tracing is on. ``runtime``: the worker's, to serve the SDK's metrics (see runtime_for)."""
     temporal = settings.temporal
+    interceptors = interceptors_for(temporal)
+    if settings.tracing.enabled:
+        interceptors.append(temporal_tracing())
     return await Client.connect(
         settings.resolved_temporal_address,
         namespace=settings.temporal_namespace,
@@ -73,8 +80,18 @@ async def connect(settings: Settings) -> Client:
         tls=tls_for(temporal),
         api_key=temporal.api_key.get_secret_value() or None,
         connect_timeout=temporal.rpc_timeout,
-        interceptors=interceptors_for(temporal),
+        interceptors=interceptors,
+        runtime=runtime,
     )
+
+
+def runtime_for(metrics: MetricsSettings) -> Runtime | None:
+    """A Temporal runtime that serves the SDK's metrics (workflow and activity task latencies,
+    poll counts, sticky cache) for Prometheus at ``worker_address``; None when not set."""
+    if not metrics.worker_address:
+        return None
+    prometheus = PrometheusConfig(bind_address=metrics.worker_address)
+    return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
 
 
 def interceptors_for(temporal: TemporalConnectionSettings) -> list[Interceptor]:

@@ -67,7 +67,7 @@ def relay() -> None:
     from core.db import engine_for, migrate
 
     settings = get_settings()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, json_lines=settings.json_logs)
     migrate(settings.resolved_database_url, settings.migration_database_url)
     asyncio.run(
         _relay_until_stopped(build_relay(settings, engine_for(settings.resolved_database_url)))

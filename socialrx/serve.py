@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def _configure_logs(settings: Settings) -> None:
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, json_lines=settings.json_logs)
     # Alembic announces its dialect on every start even when there is nothing to migrate.
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
@@ -35,7 +35,8 @@ def worker() -> None:
 
 
 async def _work_until_stopped(settings: Settings) -> None:
-    from core.temporal import connect
+    from core.temporal import connect, runtime_for
+    from core.tracing import start_tracing, trace_engine
     from socialrx.worker import run_worker
 
     # Cancelling the worker's task leaves `async with Worker` cleanly, which shuts it down.
@@ -44,12 +45,16 @@ async def _work_until_stopped(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, this_task.cancel)
-    client = await connect(settings)
+    engine = engine_for(settings.resolved_database_url)
+    tracer_provider = start_tracing(settings.tracing, "worker")
+    if tracer_provider is not None:
+        trace_engine(engine, tracer_provider)
+    client = await connect(settings, runtime_for(settings.metrics))
     try:
         await run_worker(
             client,
             settings.task_queue,
-            engine_for(settings.resolved_database_url),
+            engine,
             settings.measures,
             geocoder=deployment_geocoder(),
             settings=settings,
@@ -72,12 +77,14 @@ def api() -> None:
     import uvicorn
 
     from api.main import create_app
+    from core.tracing import start_tracing
 
     settings = get_settings()
     _configure_logs(settings)
+    tracer_provider = start_tracing(settings.tracing, "api")
     # log_config=None keeps uvicorn's loggers on our rich handler instead of its own.
     uvicorn.run(
-        create_app(settings, geocoder=deployment_geocoder()),
+        create_app(settings, geocoder=deployment_geocoder(), tracer_provider=tracer_provider),
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,

@@ -10,6 +10,7 @@ from core.settings import (
     CodecServerSettings,
     IdempotencySettings,
     MeshSettings,
+    MetricsSettings,
     NotifySettings,
     OutboxSettings,
     ReconcilerSettings,
@@ -17,6 +18,7 @@ from core.settings import (
     SignInSettings,
     SmtpSettings,
     TemporalConnectionSettings,
+    TracingSettings,
 )
 from domain.policy import ReferralPolicy
 
@@ -52,6 +54,8 @@ def test_the_configuration_table_names_every_setting() -> None:
         CodecServerSettings,
         IdempotencySettings,
         ReconcilerSettings,
+        MetricsSettings,
+        TracingSettings,
     ):
         prefix = next(n for n, f in Settings.model_fields.items() if f.annotation is section)
         names += [f"SOCIALRX_{prefix.upper()}__{name.upper()}" for name in section.model_fields]

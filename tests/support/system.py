@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from uuid import uuid4
 
 import httpx
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Engine
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
@@ -28,11 +29,19 @@ def load_directory_and_people(engine: Engine) -> None:
 
 @asynccontextmanager
 async def running_system(
-    env: WorkflowEnvironment, engine: Engine, settings: Settings, cache_workflows: bool
+    env: WorkflowEnvironment,
+    engine: Engine,
+    settings: Settings,
+    cache_workflows: bool,
+    tracer_provider: TracerProvider | None = None,
 ) -> AsyncIterator[Driver]:
     load_directory_and_people(engine)
     task_queue = f"referrals-{uuid4()}"
-    app = create_app(settings.model_copy(update={"task_queue": task_queue}), env.client)
+    app = create_app(
+        settings.model_copy(update={"task_queue": task_queue}),
+        env.client,
+        tracer_provider=tracer_provider,
+    )
     # Every request of every test fails it if it queries the database on the event loop.
     transport = httpx.ASGITransport(app=guarded(app))
     with watching(engine) as on_event_loop:

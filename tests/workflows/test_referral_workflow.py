@@ -5,6 +5,7 @@ The workflow runs on a time-skipping Temporal server with stand-ins for its loca
 """
 
 import asyncio
+import io
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -685,11 +686,18 @@ class Remembered(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-@pytest.fixture
-def worker_logging() -> Iterator[Remembered]:
-    """The log set-up of ``socialrx worker`` (Rich's handler), plus one that remembers."""
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture(params=["terminal", "plain", "json"])
+def worker_logging(request: pytest.FixtureRequest) -> Iterator[Remembered]:
+    """The log set-ups of ``socialrx worker`` (Rich's handler on a terminal, plain lines
+    elsewhere, JSON lines in production), plus one that remembers."""
     remembered = Remembered()
-    with real_logging(remembered):
+    stream = Terminal() if request.param == "terminal" else io.StringIO()
+    with real_logging(remembered, json_lines=request.param == "json", stream=stream):
         yield remembered
 
 
