@@ -164,11 +164,11 @@ class HttpDriver:
         for checkpoint in (1, 2):
             await self.step(
                 referral_id,
-                lambda s, n=checkpoint: _checkpoint(s, n)["status"] == "recorded",
+                _checkpoint_is(checkpoint, "recorded"),
                 f"{base}/follow-ups/{checkpoint}",
                 {"measures": [SWEMWBS_LATER]},
-                ready=lambda s, n=checkpoint: _checkpoint(s, n)["status"] == "open",
-                opens_at=lambda s, n=checkpoint: _checkpoint(s, n)["opens_at"],
+                ready=_checkpoint_is(checkpoint, "open"),
+                opens_at=_opens_at(checkpoint),
             )
         await self.until(referral_id, lambda detail: detail["status"] == "closed", "closed")
         return referral_id
@@ -218,6 +218,14 @@ class HttpDriver:
 def _checkpoint(state: State, number: int) -> State:
     checkpoint: State = next(c for c in state["checkpoints"] if c["number"] == number)
     return checkpoint
+
+
+def _checkpoint_is(number: int, status: str) -> Callable[[State], bool]:
+    return lambda state: bool(_checkpoint(state, number)["status"] == status)
+
+
+def _opens_at(number: int) -> Callable[[State], str]:
+    return lambda state: str(_checkpoint(state, number)["opens_at"])
 
 
 def add_accounts(add_account: Callable[[str, str], None]) -> None:
