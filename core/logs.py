@@ -16,6 +16,9 @@ def configure(level: str = "INFO") -> None:
         level=level.upper(),
         format="%(name)s: %(message)s",
         datefmt="[%X]",
-        handlers=[RichHandler(rich_tracebacks=True, show_path=False)],
+        # Plain tracebacks: rich renders its own with syntax highlighting on the thread that
+        # logs, which is the event loop for uvicorn errors; the fault suite saw a burst of
+        # them during a database outage hold the loop (and /health/ready) for 20 s.
+        handlers=[RichHandler(rich_tracebacks=False, show_path=False)],
         force=True,
     )
