@@ -82,6 +82,9 @@ def test_referrals_survive_killed_processes_and_a_database_restart(
         driven, failures = asyncio.run(_drive_with_faults(driver, faults))
         assert faults.error is None, f"a fault was not survived: {faults.error}"
         assert faults.done == ["worker", "temporal", "api", "postgres"]
+        # The workers too recovered from the database restart: steps completed after it
+        # (each waits for the worker's projection) and every referral reached the end.
+        assert driver.steps_done > faults.steps_after_last_fault
         counts = asyncio.run(_count_damage(topology, engine, driven))
     print(f"\nfaults: {faults.done}; driven: {len(driven)}; resent: {driver.retries}; {counts}")
     assert not failures, f"referrals not driven to the end: {failures}"
@@ -104,6 +107,7 @@ class FaultInjector:
         self.postgres = postgres
         self.driver = driver
         self.done: list[str] = []
+        self.steps_after_last_fault = 0
         self.error: BaseException | None = None
         self.finished = threading.Event()
 
@@ -118,6 +122,7 @@ class FaultInjector:
                 self.wait_for_progress()
                 fault()
                 self.done.append(name)
+                self.steps_after_last_fault = self.driver.steps_done
         except BaseException as error:
             self.error = error
         finally:
