@@ -11,23 +11,27 @@ import asyncio
 import threading
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from accounts.credentials import add_user
 from core.temporal import DATA_CONVERTER
 from domain.enums import REFERRAL_STATE_QUERY
-from domain.messages import ReferralState, workflow_id_for
+from domain.messages import ReferralInput, ReferralState, workflow_id_for
+from domain.policy import ReferralPolicy
 from domain.tables import OutboxMessage, Referral
 from tests.support.driver import ROLES, TEST_PASSWORD
 from tests.support.fault_topology import Postgres, Topology, running_topology, wait_until
 from tests.support.http_driver import HttpDriver, add_accounts
 from tests.support.system import load_directory_and_people
+from workflows.referral import ReferralWorkflow
 
 pytestmark = [pytest.mark.faults, pytest.mark.system]
 
@@ -77,6 +81,7 @@ def test_referrals_survive_killed_processes_and_a_database_restart(
     load_directory_and_people(engine)
     add_accounts(lambda username, actor: _add_account(engine, username, actor))
     with running_topology(tmp_path, database_url, POLICY) as topology:
+        orphan = asyncio.run(_start_an_orphan(topology))
         driver = HttpDriver(topology.api_urls)
         faults = FaultInjector(topology, postgres, driver)
         driven, failures = asyncio.run(_drive_with_faults(driver, faults))
@@ -86,10 +91,14 @@ def test_referrals_survive_killed_processes_and_a_database_restart(
         # (each waits for the worker's projection) and every referral reached the end.
         assert driver.steps_done > faults.steps_after_last_fault
         counts = asyncio.run(_count_damage(topology, engine, driven))
+        orphan_outcome = asyncio.run(_orphan_outcome(topology, orphan))
     print(f"\nfaults: {faults.done}; driven: {len(driven)}; resent: {driver.retries}; {counts}")
     assert not failures, f"referrals not driven to the end: {failures}"
     assert len(driven) >= 50
     assert counts == dict.fromkeys(counts, 0)
+    # The orphan ended by itself (it counts as stuck otherwise), and its one log call, through
+    # the worker's real logging, failed no workflow task on the way.
+    assert orphan_outcome == ("received", 0)
 
 
 def _add_account(engine: Engine, username: str, actor: str) -> None:
@@ -186,6 +195,34 @@ async def _drive_with_faults(
         await driver.close()
     failures = [repr(result) for result in results if isinstance(result, BaseException)]
     return set(driver.submitted), failures
+
+
+async def _start_an_orphan(topology: Topology) -> UUID:
+    """What an API killed between starting a referral's workflow and committing its rows
+    leaves behind: a workflow whose rows never come. It must end after ``intake_wait``."""
+    client = await Client.connect(topology.temporal_address, data_converter=DATA_CONVERTER)
+    referral_id = uuid4()
+    await client.start_workflow(
+        ReferralWorkflow.run,
+        ReferralInput(
+            referral_id=referral_id,
+            practice_ods="A81001",
+            policy=ReferralPolicy(intake_wait=timedelta(seconds=15)),
+        ),
+        id=workflow_id_for(referral_id),
+        task_queue=topology.task_queue,
+    )
+    return referral_id
+
+
+async def _orphan_outcome(topology: Topology, referral_id: UUID) -> tuple[str, int]:
+    """How the orphan ended (its result's status), and how many workflow tasks failed."""
+    client = await Client.connect(topology.temporal_address, data_converter=DATA_CONVERTER)
+    handle = client.get_workflow_handle(workflow_id_for(referral_id), result_type=ReferralState)
+    ended = await asyncio.wait_for(handle.result(), timeout=60)
+    history = await handle.fetch_history()
+    failed = EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+    return ended.status, sum(event.event_type == failed for event in history.events)
 
 
 async def _count_damage(topology: Topology, engine: Engine, driven: set[UUID]) -> dict[str, int]:
