@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
 
 from accounts.credentials import add_user
 from core.temporal import DATA_CONVERTER
@@ -50,8 +50,10 @@ POLICY = {
 }
 # Steps the driver must complete after each fault before the next: the system carries on.
 PROGRESS_BETWEEN_FAULTS = 25
+# The whole drive's bound: it takes about 2 minutes.
+DRIVE_SECONDS = 200.0
 # How long the API may take to notice the database is gone, and to recover once it is back.
-OUTAGE_SEEN_SECONDS = 30.0
+OUTAGE_SEEN_SECONDS = 20.0
 RECOVERY_SECONDS = 30.0
 # Every referral driven to the end has these messages, each exactly once (two checkpoints).
 EXPECTED_MESSAGES = Counter(
@@ -160,7 +162,7 @@ class FaultInjector:
         self.postgres.stop_immediately()
         try:
             wait_until(
-                lambda: all(self.topology.ready(url) == 503 for url in urls),
+                lambda: all(self.topology.database_down(url) for url in urls),
                 "every API's /health/ready answers 503 while PostgreSQL is down",
                 OUTAGE_SEEN_SECONDS,
             )
@@ -186,9 +188,15 @@ async def _drive_with_faults(
         async with gate:
             return await driver.drive()
 
+    async def in_time() -> UUID:
+        # Well inside pytest's timeout, so that what went wrong is counted and reported.
+        return await asyncio.wait_for(one(), DRIVE_SECONDS)
+
     injecting = asyncio.create_task(asyncio.to_thread(faults.run))
     try:
-        results = await asyncio.gather(*(one() for _ in range(REFERRALS)), return_exceptions=True)
+        results = await asyncio.gather(
+            *(in_time() for _ in range(REFERRALS)), return_exceptions=True
+        )
         # If the driver finished first, the faults still to come need nothing more from it.
         await injecting
     finally:
@@ -239,7 +247,12 @@ async def _count_damage(topology: Topology, engine: Engine, driven: set[UUID]) -
     inconsistent = 0
     for referral_id in driven & rows.keys():
         handle = client.get_workflow_handle(workflow_id_for(referral_id))
-        state = await handle.query(REFERRAL_STATE_QUERY, result_type=ReferralState)
+        try:
+            state = await handle.query(REFERRAL_STATE_QUERY, result_type=ReferralState)
+        except WorkflowQueryFailedError as error:  # e.g. its history no longer replays
+            print(f"referral {referral_id}: the workflow's state cannot be read: {error}")
+            inconsistent += 1
+            continue
         inconsistent += state.status != rows[referral_id]
     kinds: dict[UUID, Counter[str]] = {referral_id: Counter() for referral_id in driven}
     for referral_id, kind in messages:
@@ -258,7 +271,7 @@ async def _still_running(client: Client, task_queue: str) -> int:
     """Workflows still open once the longest deadline has passed: every driven referral is
     closed, and one whose API died before committing its rows ends after ``intake_wait``."""
     query = f'TaskQueue="{task_queue}" AND ExecutionStatus="Running"'
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 30
     while True:
         running = [w async for w in client.list_workflows(query)]
         if not running or time.monotonic() > deadline:

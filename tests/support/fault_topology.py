@@ -21,6 +21,9 @@ from tests.support.dev_processes import dev_environment, free_port
 
 # How long a process may take to answer after it is started (the machine may be busy).
 START_SECONDS = 120.0
+# The readiness check bounds each of its checks by the RPC timeout (5 s in the fault suite):
+# an API that takes longer to answer has a blocked event loop.
+PROBE_SECONDS = 10.0
 
 
 def wait_until(condition: Callable[[], bool], what: str, seconds: float = START_SECONDS) -> float:
@@ -226,10 +229,18 @@ class Topology:
     def ready(self, url: str) -> int | None:
         return self.status(f"{url}/health/ready")
 
+    def database_down(self, url: str) -> bool:
+        """/health/ready answers 503 and names the database as down."""
+        try:
+            response = httpx.get(f"{url}/health/ready", timeout=PROBE_SECONDS)
+        except httpx.TransportError:
+            return False
+        return response.status_code == 503 and response.json()["database"] == "down"
+
     @staticmethod
     def status(url: str) -> int | None:
         try:
-            return httpx.get(url, timeout=15).status_code
+            return httpx.get(url, timeout=PROBE_SECONDS).status_code
         except httpx.TransportError:
             return None
 
