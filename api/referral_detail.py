@@ -15,6 +15,7 @@ from api.schemas import (
     TaskOut,
     TimelineEntry,
 )
+from core.db import transaction_ended
 from domain.enums import ReferralStatus
 from domain.measures import MeasureThresholds
 from domain.messages import ReferralState
@@ -28,7 +29,8 @@ def read_referral(
     caller may see it) its outcome; 404 unless the caller may see it. Without the workflow's
     state: ``as_seen_by`` adds it and applies consent."""
     session = access.session
-    try:
+    # Give the connection back before Temporal is asked where the referral stands.
+    with transaction_ended(session):
         referral = access.visible_referral_or_404(referral_id)
         person = session.get(Person, referral_id)
         tasks = session.exec(
@@ -59,17 +61,12 @@ def read_referral(
             and not withholds_outcome_details(access, referral_id)
             else None,
         )
-    finally:
-        # Give the connection back before Temporal is asked where the referral stands.
-        session.commit()
 
 
 def as_seen_by(
     access: Access, detail: ReferralDetail, state: ReferralState | None
 ) -> ReferralDetail:
     # A practice whose patient agreed to codes only does not see the services involved.
-    try:
+    with transaction_ended(access.session):
         progress = progress_of(state) if state is not None else None
         return detail_for(access, detail.model_copy(update={"state": progress}))
-    finally:
-        access.session.commit()

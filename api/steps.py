@@ -60,6 +60,7 @@ from api.schemas import (
     UptakeIn,
 )
 from catalogue.lookup import active_service
+from core.db import transaction_ended
 from core.temporal import StepNotTaken
 from domain.enums import ILLEGAL_STEP, ClosureReason, OrganisationKind
 from domain.messages import (
@@ -388,16 +389,12 @@ class Steps:
             log.warning("could not delete the notes of a refused step: %s", type(error).__name__)
 
     def _as_seen_by_caller(self, state: ReferralState) -> ReferralProgress:
-        try:
+        with transaction_ended(self.access.session):  # the connection goes back to the pool
             return state_for(self.access, state)
-        finally:
-            self.access.session.commit()  # the connection goes back to the pool
 
     def _as_seen_by_organisation(self, state: ReferralState) -> ReferralStateForOrganisation:
-        try:
+        with transaction_ended(self.access.session):
             return state_for_organisation(self.access, state)
-        finally:
-            self.access.session.commit()
 
 
 async def _refusal_for(handle: WorkflowHandle[Any, Any], error: RPCError) -> Refused:

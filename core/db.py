@@ -8,6 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, event, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -127,3 +128,22 @@ def grant_app_user(connection: Connection, app_user: str) -> None:
 def session_scope(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+@contextmanager
+def transaction_ended(session: Session) -> Iterator[None]:
+    """End the session's transaction when the block ends, so its connection goes back to the
+    pool: commit what the block did (an audit event of a refused access too), or roll back if
+    the database failed. Committing after that would raise PendingRollbackError in place of
+    the database's own error, and a lost database would answer 500 instead of 503."""
+    database_failed = False
+    try:
+        yield
+    except SQLAlchemyError:
+        database_failed = True
+        raise
+    finally:
+        if database_failed:
+            session.rollback()
+        else:
+            session.commit()

@@ -109,7 +109,10 @@ def configure(level: str = "INFO", json_lines: bool = False, stream: IO[str] | N
         handler.setFormatter(JsonFormatter())
     elif (stream or sys.stderr).isatty():
         console = Console(file=stream) if stream is not None else Console(stderr=True)
-        handler = RichHandler(console=console, rich_tracebacks=True, show_path=False)
+        # Plain tracebacks: rich renders its own with syntax highlighting on the thread that
+        # logs, which is the event loop for uvicorn errors; the fault suite saw a burst of
+        # them during a database outage hold the loop (and /health/ready) for 20 s.
+        handler = RichHandler(console=console, rich_tracebacks=False, show_path=False)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s", datefmt="[%X]"))
     else:
         handler = _stream_handler(stream)

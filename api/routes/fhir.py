@@ -24,6 +24,7 @@ from api.fhir.systems import FHIR_JSON
 from api.fhir.transaction import transaction_response
 from api.idempotency import IdempotencyKey, StoredResponse, fingerprint, once
 from api.intake import submit
+from core.db import transaction_ended
 from core.settings import Settings
 from domain.tables import Referral
 
@@ -177,12 +178,10 @@ def search_tasks(
 
 
 def _service_request(session: Session, referral_id: UUID) -> dict[str, Any]:
-    try:
+    with transaction_ended(session):
         referral = session.get(Referral, referral_id)
         assert referral is not None, "submit commits the referral"
         return writing.service_request(session, referral)
-    finally:
-        session.commit()
 
 
 async def _json_body(request: Request) -> object:
