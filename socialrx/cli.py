@@ -5,6 +5,7 @@ import typer
 from socialrx import (
     bench_catalogue,
     bench_lifecycle,
+    bench_load,
     bench_pages,
     bench_reports,
     codec_server,
@@ -40,6 +41,7 @@ bench_app.command("lifecycle")(bench_lifecycle.lifecycle)
 bench_app.command("catalogue")(bench_catalogue.catalogue)
 bench_app.command("reports")(bench_reports.reports)
 bench_app.command("pages")(bench_pages.pages)
+bench_app.command("load")(bench_load.load)
 
 
 @app.command()
