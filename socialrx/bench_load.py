@@ -17,14 +17,11 @@ p99 over the cheap route's p99 (target <= 3), each step's p95 over the bare upda
 """
 
 import asyncio
-import os
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -60,6 +57,7 @@ from socialrx.bench_lifecycle import (
     _prepare_database,
     _signed_in,
     _temporal,
+    worker_process,
 )
 from socialrx.bench_reports import percentile
 
@@ -67,7 +65,6 @@ CONCURRENCY = (1, 10, 50)
 QUICK_CONCURRENCY = (1, 4)
 TARGET_INTAKE_RATIO = 3.0
 TARGET_STEP_RATIO = 2.0
-WORKER_START_SECONDS = 60.0
 # Deadlines far beyond the run: no timer fires while the steps are being timed.
 LOAD_POLICY = ReferralPolicy()
 
@@ -135,7 +132,7 @@ async def _bench(console: Console, url: str, levels: tuple[int, ...], count: int
             address = client.service_client.config.target_host
             baseline_queue = f"bench-load-baseline-{uuid4()}"
             async with (
-                _worker_process(settings, address),
+                worker_process(settings, address),
                 _api_process(settings, address) as api_url,
                 httpx.AsyncClient(base_url=api_url, timeout=STEP_PATIENCE_SECONDS) as http,
                 Worker(
@@ -159,34 +156,6 @@ async def _bench(console: Console, url: str, levels: tuple[int, ...], count: int
                     )
         executor.shutdown()
     return results
-
-
-@asynccontextmanager
-async def _worker_process(settings: Settings, temporal_address: str) -> AsyncIterator[None]:
-    """``socialrx worker`` in a process of its own, as in production."""
-    env = os.environ | {
-        "SOCIALRX_DATABASE_URL": settings.resolved_database_url,
-        "SOCIALRX_TEMPORAL_ADDRESS": temporal_address,
-        "SOCIALRX_TASK_QUEUE": settings.task_queue,
-        "SOCIALRX_POLICY": settings.policy.model_dump_json(),
-        "SOCIALRX_LOG_LEVEL": "WARNING",
-    }
-    log_path = settings.var_dir / "worker.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "socialrx", "worker"],
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        try:
-            if process.poll() is not None:
-                raise BenchFailed(f"the worker did not start:\n{log_path.read_text()[-2000:]}")
-            yield
-        finally:
-            process.terminate()
-            await asyncio.to_thread(process.wait, WORKER_START_SECONDS)
 
 
 @dataclass
