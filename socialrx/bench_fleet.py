@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
-from uuid import uuid4
 
 import httpx
 import nhs_number
@@ -28,7 +27,6 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 from core.db import engine_for
-from core.settings import Settings
 from domain.tables import Referral
 from socialrx.bench_lifecycle import (
     PRACTICE_USER,
@@ -36,12 +34,11 @@ from socialrx.bench_lifecycle import (
     BenchFailed,
     _api_process,
     _person,
-    _prepare_database,
     _signed_in,
     _temporal,
     worker_process,
 )
-from socialrx.bench_load import LOAD_POLICY, _database
+from socialrx.bench_load import _database, scratch_settings
 
 INTAKE_CONCURRENCY = 10
 TARGET_ASSIGNMENT_RATIO = 0.9
@@ -90,13 +87,7 @@ async def _bench(
 ) -> tuple[dict[str, float], list[Measured]]:
     measured: list[Measured] = []
     with tempfile.TemporaryDirectory(prefix="socialrx-bench-fleet-") as scratch:
-        settings = Settings(
-            var_dir=Path(scratch),
-            database_url=url,
-            task_queue=f"bench-fleet-{uuid4()}",
-            policy=LOAD_POLICY,
-        )
-        _prepare_database(settings)
+        settings = scratch_settings(scratch, url, "fleet")
         engine = engine_for(settings.resolved_database_url)
         started = time.perf_counter()
         async with _temporal(None, Path(scratch)) as client:

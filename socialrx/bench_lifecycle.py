@@ -264,58 +264,49 @@ async def _signed_in(http: httpx.AsyncClient, username: str) -> dict[str, str]:
 
 @asynccontextmanager
 async def _api_process(settings: Settings, temporal_address: str) -> AsyncIterator[str]:
-    """``socialrx api`` in a process of its own, on a free port; yields its base URL."""
+    """``socialrx api`` in a process of its own, on a free port; yields its base URL once it
+    is ready."""
     port = _free_port()
-    env = os.environ | {
-        "SOCIALRX_DATABASE_URL": settings.resolved_database_url,
-        "SOCIALRX_TEMPORAL_ADDRESS": temporal_address,
-        "SOCIALRX_TASK_QUEUE": settings.task_queue,
-        "SOCIALRX_POLICY": settings.policy.model_dump_json(),
-        "SOCIALRX_API_PORT": str(port),
-        # Access logs would cost the API time that the baseline, which has no API, never pays.
-        "SOCIALRX_LOG_LEVEL": "WARNING",
-    }
-    log_path = settings.var_dir / "api.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "socialrx", "api"],
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
+    env = {"SOCIALRX_API_PORT": str(port)}
+    async with _socialrx_process("api", settings, temporal_address, env) as (process, log_path):
         url = f"http://127.0.0.1:{port}"
-        try:
-            await _wait_for_api(url, process, log_path)
-            yield url
-        finally:
-            process.terminate()
-            await asyncio.to_thread(process.wait, API_START_SECONDS)
+        await _wait_for_api(url, process, log_path)
+        yield url
 
 
 @asynccontextmanager
 async def worker_process(settings: Settings, temporal_address: str) -> AsyncIterator[None]:
     """``socialrx worker`` in a process of its own, as in production."""
+    async with _socialrx_process("worker", settings, temporal_address, {}):
+        yield
+
+
+@asynccontextmanager
+async def _socialrx_process(
+    command: str, settings: Settings, temporal_address: str, extra_env: dict[str, str]
+) -> AsyncIterator[tuple["subprocess.Popen[bytes]", Path]]:
+    """``socialrx COMMAND`` on these settings, its output in the scratch directory; stopped
+    with SIGTERM afterwards."""
     env = os.environ | {
         "SOCIALRX_DATABASE_URL": settings.resolved_database_url,
         "SOCIALRX_TEMPORAL_ADDRESS": temporal_address,
         "SOCIALRX_TASK_QUEUE": settings.task_queue,
         "SOCIALRX_POLICY": settings.policy.model_dump_json(),
+        # Access logs would cost the API time that the baseline, which has no API, never pays.
         "SOCIALRX_LOG_LEVEL": "WARNING",
+        **extra_env,
     }
-    log_path = settings.var_dir / "worker.log"
+    log_path = settings.var_dir / f"{command}.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "socialrx", "worker"],
+            [sys.executable, "-m", "socialrx", command],
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
             env=env,
         )
         try:
-            if process.poll() is not None:
-                raise BenchFailed(f"the worker did not start:\n{log_path.read_text()[-2000:]}")
-            yield
+            yield process, log_path
         finally:
             process.terminate()
             await asyncio.to_thread(process.wait, API_START_SECONDS)

@@ -118,15 +118,21 @@ def _database(url: str | None) -> AbstractContextManager[str]:
     return throwaway_postgres()
 
 
+def scratch_settings(scratch: str, url: str, bench: str) -> Settings:
+    """Settings of a bench deployment on ``url``, migrated and with the demo data."""
+    settings = Settings(
+        var_dir=Path(scratch),
+        database_url=url,
+        task_queue=f"bench-{bench}-{uuid4()}",
+        policy=LOAD_POLICY,
+    )
+    _prepare_database(settings)
+    return settings
+
+
 async def _bench(console: Console, url: str, levels: tuple[int, ...], count: int) -> Results:
     with tempfile.TemporaryDirectory(prefix="socialrx-bench-load-") as scratch:
-        settings = Settings(
-            var_dir=Path(scratch),
-            database_url=url,
-            task_queue=f"bench-load-{uuid4()}",
-            policy=LOAD_POLICY,
-        )
-        _prepare_database(settings)
+        settings = scratch_settings(scratch, url, "load")
         executor = ThreadPoolExecutor(max_workers=ACTIVITY_THREADS)
         async with _temporal(None, Path(scratch)) as client:
             address = client.service_client.config.target_host
