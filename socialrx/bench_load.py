@@ -8,8 +8,8 @@ as processes of their own. At each concurrency the bench times, in one run:
 - intake (``POST /referrals``), then each human step up to the person starting a service
   (contact attempt, assessment, connection, the organisation's answer, uptake) over the
   referrals it made;
-- a bare Temporal update round trip (``socialrx.bench_baseline``: the same updates with no
-  logic and no database), sent from this process.
+- a bare Temporal update round trip (``socialrx.bench_baseline``: the same updates with the
+  same request bodies, no logic and no database), sent from this process.
 
 It prints p50, p95 and p99, throughput and the 5xx count of each, then the ratios: intake
 p99 over the cheap route's p99 (target <= 3), each step's p95 over the bare update's p95
@@ -87,6 +87,12 @@ class Timed:
 
 # Concurrency -> operation -> timings.
 Results = dict[int, dict[str, Timed]]
+# Each step's request body; the bare updates carry the same.
+CONTACT = {"method": "phone", "reached": True}
+ASSESSMENT = {"need_codes": ["sp-physical-activity"], "baseline": [SWEMWBS]}
+CONNECTION = {"service_ids": [SERVICE]}
+ANSWER = {"accepted": True}
+UPTAKE = {"started": True}
 STEPS = ("contact attempt", "assessment", "connection", "organisation answer", "uptake")
 
 
@@ -224,16 +230,14 @@ async def _level(
 
     async def contact(index: int) -> int:
         path = f"{referrals[index]}/contact-attempts"
-        body = {"method": "phone", "reached": True}
-        return (await post(path, body, roles.link_worker)).status_code
+        return (await post(path, CONTACT, roles.link_worker)).status_code
 
     async def assessment(index: int) -> int:
-        body = {"need_codes": ["sp-physical-activity"], "baseline": [SWEMWBS]}
-        return (await post(f"{referrals[index]}/assessment", body, roles.link_worker)).status_code
+        path = f"{referrals[index]}/assessment"
+        return (await post(path, ASSESSMENT, roles.link_worker)).status_code
 
     async def connection(index: int) -> int:
-        body = {"service_ids": [SERVICE]}
-        response = await post(f"{referrals[index]}/connections", body, roles.link_worker)
+        response = await post(f"{referrals[index]}/connections", CONNECTION, roles.link_worker)
         if response.status_code == 200:
             service_referral = response.json()["service_referrals"][0]["id"]
             service_referrals[index] = f"/service-referrals/{service_referral}"
@@ -241,11 +245,11 @@ async def _level(
 
     async def answer(index: int) -> int:
         path = f"{service_referrals[index]}/response"
-        return (await post(path, {"accepted": True}, roles.organisation)).status_code
+        return (await post(path, ANSWER, roles.organisation)).status_code
 
     async def uptake(index: int) -> int:
         path = f"{service_referrals[index]}/uptake"
-        return (await post(path, {"started": True}, roles.organisation)).status_code
+        return (await post(path, UPTAKE, roles.organisation)).status_code
 
     timings["cheap route"] = await _timed(concurrency, count, cheap)
     timings["intake"] = await _timed(concurrency, count, intake)
@@ -281,16 +285,16 @@ async def _bare_updates(client: Client, task_queue: str, concurrency: int, count
         for _ in range(count)
     ]
     every = Timed()
-    for update in (
-        BaselineWorkflow.record_contact_attempt,
-        BaselineWorkflow.record_assessment,
-        BaselineWorkflow.connect_services,
-        BaselineWorkflow.respond_to_referral,
-        BaselineWorkflow.confirm_uptake,
+    for update, body in (
+        (BaselineWorkflow.record_contact_attempt, CONTACT),
+        (BaselineWorkflow.record_assessment, ASSESSMENT),
+        (BaselineWorkflow.connect_services, CONNECTION),
+        (BaselineWorkflow.respond_to_referral, ANSWER),
+        (BaselineWorkflow.confirm_uptake, UPTAKE),
     ):
 
-        async def one(index: int, update: Any = update) -> int:
-            await handles[index].execute_update(update)
+        async def one(index: int, update: Any = update, body: dict[str, Any] = body) -> int:
+            await handles[index].execute_update(update, body)
             return 200
 
         timed = await _timed(concurrency, count, one)
