@@ -76,6 +76,8 @@ class Timed:
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
     server_errors: int = 0
+    dropped: int = 0
+    """Requests the API closed the connection on without answering."""
 
     def p(self, fraction: float) -> float:
         return percentile(self.latencies, fraction) if self.latencies else float("nan")
@@ -179,18 +181,34 @@ class _Roles:
     organisation: dict[str, str]
 
 
-async def _timed(concurrency: int, count: int, one: Callable[[int], Awaitable[int]]) -> Timed:
+async def _timed(
+    concurrency: int,
+    count: int,
+    one: Callable[[int], Awaitable[int]],
+    failed: set[int] | None = None,
+) -> Timed:
     """``one(index)`` for each index, ``concurrency`` at a time; ``one`` answers the HTTP
-    status (200 for a Temporal round trip)."""
+    status (200 for a Temporal round trip). Indexes in ``failed`` (a referral whose earlier
+    request failed) are skipped; those that fail here are added to it."""
     timed = Timed()
     in_flight = asyncio.Semaphore(concurrency)
+    failed = set() if failed is None else failed
 
     async def run(index: int) -> None:
+        if index in failed:
+            return
         async with in_flight:
             started = time.perf_counter()
-            status = await one(index)
+            try:
+                status = await one(index)
+            except httpx.TransportError:
+                timed.dropped += 1
+                failed.add(index)
+                return
             timed.latencies.append(time.perf_counter() - started)
-            timed.server_errors += status >= 500
+            if status >= 500:
+                timed.server_errors += 1
+                failed.add(index)
 
     started = time.perf_counter()
     await asyncio.gather(*(run(index) for index in range(count)))
@@ -252,10 +270,11 @@ async def _level(
         return (await post(path, UPTAKE, roles.organisation)).status_code
 
     timings["cheap route"] = await _timed(concurrency, count, cheap)
-    timings["intake"] = await _timed(concurrency, count, intake)
+    failed: set[int] = set()
+    timings["intake"] = await _timed(concurrency, count, intake, failed)
     await _until_assigned(http, roles, referrals)
     for name, step in zip(STEPS, (contact, assessment, connection, answer, uptake), strict=True):
-        timings[name] = await _timed(concurrency, count, step)
+        timings[name] = await _timed(concurrency, count, step, failed)
     timings["bare update"] = await _bare_updates(client, baseline_queue, concurrency, count)
     return timings
 
@@ -307,7 +326,8 @@ async def _bare_updates(client: Client, task_queue: str, concurrency: int, count
 
 def _print(console: Console, results: Results) -> None:
     table = Table(title="Load: latency in ms, throughput per second")
-    for column in ("concurrency", "operation", "n", "p50", "p95", "p99", "per s", "5xx"):
+    for column in ("concurrency", "operation", "n", "p50", "p95", "p99", "per s", "5xx",
+                   "dropped"):  # fmt: skip
         table.add_column(column, justify="left" if column == "operation" else "right")
     for concurrency, timings in results.items():
         for name, timed in timings.items():
@@ -320,9 +340,10 @@ def _print(console: Console, results: Results) -> None:
                 f"{timed.p(0.99) * 1000:.0f}",
                 f"{timed.per_second:.1f}",
                 str(timed.server_errors),
+                str(timed.dropped),
             )
     console.print(table)
-    errors = 0
+    errors = dropped = 0
     for concurrency, timings in results.items():
         intake = timings["intake"].p(0.99) / timings["cheap route"].p(0.99)
         console.print(
@@ -341,7 +362,9 @@ def _print(console: Console, results: Results) -> None:
                 )
             )
         errors += sum(timed.server_errors for timed in timings.values())
+        dropped += sum(timed.dropped for timed in timings.values())
     console.print(_verdict(f"5xx answers: {errors}", errors == 0))
+    console.print(_verdict(f"connections dropped without an answer: {dropped}", dropped == 0))
 
 
 def _verdict(line: str, met: bool) -> str:

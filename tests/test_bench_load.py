@@ -24,3 +24,4 @@ def test_bench_load_prints_percentiles_ratios_and_the_5xx_count(tmp_path: Path) 
             assert f"concurrency {concurrency}: {step} p95 / bare update p95 = " in result.output
     # Every request answered: a 5xx would be a bug whatever the timings.
     assert "5xx answers: 0 (target met)" in result.output
+    assert "connections dropped without an answer: 0 (target met)" in result.output
