@@ -3,6 +3,7 @@ network, and they print sharply."""
 
 import io
 from collections.abc import Sequence
+from functools import lru_cache
 
 import matplotlib
 
@@ -20,6 +21,8 @@ from reports.waits import Waits
 # sign, not start mathtext (which draws "$5 or $10" in italics and fails on "$^$": a 500).
 matplotlib.rcParams["text.parse_math"] = False
 
+# Charts kept drawn: five on a page, for the few dozen filter sets people look at (~50 KiB each).
+CHARTS_KEPT = 256
 COLOUR = "#005eb8"  # NHS blue
 SECOND = "#7c2855"
 
@@ -39,6 +42,23 @@ def _bars(
     unit: str,
     second: Sequence[float | None] | None = None,
     legend: tuple[str, str] | None = None,
+) -> str:
+    return _drawn(
+        title, tuple(labels), tuple(values), unit, None if second is None else tuple(second), legend
+    )
+
+
+# Drawing a chart costs a few hundred milliseconds, more than the queries of most reports;
+# the same figures always draw the same chart, so a chart is drawn again only when one of its
+# figures (or words) changed. Keyed by the figures themselves, it can never show stale ones.
+@lru_cache(maxsize=CHARTS_KEPT)
+def _drawn(
+    title: str,
+    labels: tuple[str, ...],
+    values: tuple[float | None, ...],
+    unit: str,
+    second: tuple[float | None, ...] | None,
+    legend: tuple[str, str] | None,
 ) -> str:
     figure = Figure(figsize=(4.6, 2.6))
     axes = figure.subplots()
@@ -122,3 +142,8 @@ def roi_chart(report: ReturnOnInvestment) -> str:
         [None if i.annual_cost_change is None else -i.annual_cost_change for i in costed],
         "",
     )
+
+
+def forget_drawn_charts() -> None:
+    """Draw every chart afresh: what a page costs when all its figures changed."""
+    _drawn.cache_clear()

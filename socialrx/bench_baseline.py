@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import activity, workflow
 
@@ -26,6 +27,9 @@ PROJECT = "apply_projection"
 ASSIGN = "assign_link_worker"
 SUGGEST = "suggest_services"
 STEP_TIMEOUT = timedelta(seconds=30)
+# A step's request body, carried and ignored: `bench load` sends each update the same JSON as
+# the API's step, so the bare round trip moves the same payload; the lifecycle sends none.
+StepBody = dict[str, Any] | None
 
 
 @activity.defn(name=PROJECT)
@@ -78,30 +82,30 @@ class BaselineWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
 
     @workflow.update
-    async def record_contact_attempt(self) -> None:
+    async def record_contact_attempt(self, body: StepBody = None) -> None:
         self._contacted = True
         await self._step("contact_attempted")
 
     @workflow.update
-    async def record_assessment(self) -> None:
+    async def record_assessment(self, body: StepBody = None) -> None:
         await workflow.execute_local_activity(
             suggest_nothing, "suggest", start_to_close_timeout=STEP_TIMEOUT
         )
         await self._step("assessed")
 
     @workflow.update
-    async def connect_services(self) -> None:
+    async def connect_services(self, body: StepBody = None) -> None:
         # The organisation's reminder: a timer that its answer cancels.
         self._background(lambda: self._answered, self._policy.organisation_reminder_after)
         await self._step("connected")
 
     @workflow.update
-    async def respond_to_referral(self) -> None:
+    async def respond_to_referral(self, body: StepBody = None) -> None:
         self._answered = True
         await self._step("organisation_accepted")
 
     @workflow.update
-    async def confirm_uptake(self) -> list[datetime]:
+    async def confirm_uptake(self, body: StepBody = None) -> list[datetime]:
         self._uptake_at = workflow.now()
         await self._step("uptake_confirmed")
         return [self._uptake_at + offset for offset in self._policy.follow_up_checkpoints]

@@ -4,7 +4,9 @@ import typer
 
 from socialrx import (
     bench_catalogue,
+    bench_fleet,
     bench_lifecycle,
+    bench_load,
     bench_pages,
     bench_reports,
     codec_server,
@@ -42,6 +44,8 @@ bench_app.command("lifecycle")(bench_lifecycle.lifecycle)
 bench_app.command("catalogue")(bench_catalogue.catalogue)
 bench_app.command("reports")(bench_reports.reports)
 bench_app.command("pages")(bench_pages.pages)
+bench_app.command("load")(bench_load.load)
+bench_app.command("fleet")(bench_fleet.fleet)
 
 
 @app.command()

@@ -1,5 +1,6 @@
 """The lifecycle benchmark runs end to end and reports its figures (never judged on them)."""
 
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -23,9 +24,14 @@ async def temporal_address() -> AsyncIterator[str]:
 def test_bench_lifecycle_prints_rates_ratio_and_events(temporal_address: str) -> None:
     result = CliRunner().invoke(
         app,
-        ["bench", "lifecycle", "-n", "3", "--concurrency", "3", "--address", temporal_address],
+        [
+            *("bench", "lifecycle", "-n", "3", "--concurrency", "3", "--rounds", "2"),
+            *("--address", temporal_address),
+        ],
         env={"COLUMNS": "200"},
     )
     assert result.exit_code == 0, result.output
-    assert "ratio referral/baseline:" in result.output
+    # Two rounds, the second with the baseline first, each with its own ratio.
+    assert re.search(r"ratio of each round: \d+\.\d\d, \d+\.\d\d\n", result.output)
+    assert "ratio referral/baseline (sqlite):" in result.output
     assert "median history events per referral:" in result.output

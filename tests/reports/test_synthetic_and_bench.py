@@ -74,3 +74,4 @@ def test_bench_reports_prints_p50_p95_and_the_ratio(backend: str, database_url: 
     for report in ("funnel", "outcomes", "waits", "uptake", "volumes", "roi", "commissioner.html"):
         assert report in result.output
     assert "p50 ratio" in result.output
+    assert f"{backend} at 80: commissioner.html p50 / slowest JSON report's p50" in result.output

@@ -1,0 +1,219 @@
+"""``socialrx bench fleet``: many referrals waiting on their deadlines, and what they cost.
+
+Deployed as in production (PostgreSQL, a throwaway cluster unless ``--database-url`` names
+one; a Temporal dev server with a database file; ``socialrx worker`` and ``socialrx api`` as
+processes of their own), the bench opens referrals until each size in ``--sizes`` is open,
+all waiting on deadlines far off. At each size it prints the resident memory (RSS) of the
+worker, the API and Temporal, Temporal's database size, and the intake rate against the rate
+the worker assigned them at (target >= 0.9); then the worker's RSS at the last size over its
+RSS at the first (target <= 1.2), and how long the servers took to start.
+"""
+
+import asyncio
+import itertools
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import nhs_number
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session, col
+
+from core.db import engine_for
+from domain.tables import Referral
+from socialrx.bench_lifecycle import (
+    PRACTICE_USER,
+    STEP_PATIENCE_SECONDS,
+    BenchFailed,
+    _api_process,
+    _person,
+    _signed_in,
+    _temporal,
+    worker_process,
+)
+from socialrx.bench_load import _database, scratch_settings
+
+INTAKE_CONCURRENCY = 10
+TARGET_ASSIGNMENT_RATIO = 0.9
+TARGET_RSS_RATIO = 1.2
+MIB = 1024 * 1024
+
+
+@dataclass
+class Measured:
+    open_referrals: int
+    intake_per_second: float
+    assigned_per_second: float
+    rss_mib: dict[str, float]
+    temporal_db_mib: float
+
+    @property
+    def assignment_ratio(self) -> float:
+        return self.assigned_per_second / self.intake_per_second
+
+
+def fleet(
+    sizes: Annotated[
+        str, typer.Option(help="Open referrals to reach, in turn, comma-separated.")
+    ] = "1000,10000",
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="A scratch database; without it a throwaway PostgreSQL is started."),
+    ] = None,
+) -> None:
+    """RSS of worker, API and Temporal, Temporal's database size and intake against
+    assignment, at each number of waiting referrals."""
+    try:
+        targets = [int(size) for size in sizes.split(",")]
+    except ValueError as error:
+        raise typer.BadParameter("--sizes takes whole numbers, e.g. 1000,10000") from error
+    if not targets or any(b <= a for a, b in itertools.pairwise(targets)):
+        raise typer.BadParameter("--sizes must be increasing, e.g. 1000,10000")
+    console = Console(width=120)
+    with _database(database_url) as url:
+        starts, measured = asyncio.run(_bench(console, url, targets))
+    _print(console, starts, measured)
+
+
+async def _bench(
+    console: Console, url: str, targets: list[int]
+) -> tuple[dict[str, float], list[Measured]]:
+    measured: list[Measured] = []
+    with tempfile.TemporaryDirectory(prefix="socialrx-bench-fleet-") as scratch:
+        settings = scratch_settings(scratch, url, "fleet")
+        engine = engine_for(settings.resolved_database_url)
+        started = time.perf_counter()
+        async with _temporal(None, Path(scratch)) as client:
+            starts = {"Temporal": time.perf_counter() - started}
+            address = client.service_client.config.target_host
+            started = time.perf_counter()
+            async with (
+                worker_process(settings, address),
+                _api_process(settings, address) as api_url,
+                httpx.AsyncClient(base_url=api_url, timeout=STEP_PATIENCE_SECONDS) as http,
+            ):
+                starts["worker and API, until ready"] = time.perf_counter() - started
+                practice = await _signed_in(http, PRACTICE_USER)
+                numbers = nhs_number.generate(
+                    for_region=nhs_number.REGION_SYNTHETIC, quantity=targets[-1]
+                )
+                opened = 0
+                for target in targets:
+                    console.print(f"opening referrals up to {target:,} ...")
+                    began = time.perf_counter()
+                    await _open(http, practice, numbers[opened:target])
+                    intake = time.perf_counter() - began
+                    await asyncio.to_thread(_until_assigned, engine, target)
+                    assigned = time.perf_counter() - began
+                    added = target - opened
+                    opened = target
+                    measured.append(
+                        Measured(
+                            open_referrals=target,
+                            intake_per_second=added / intake,
+                            assigned_per_second=added / assigned,
+                            rss_mib=_rss_of_children(),
+                            temporal_db_mib=sum(
+                                file.stat().st_size for file in Path(scratch).glob("temporal.db*")
+                            )
+                            / MIB,
+                        )
+                    )
+    return starts, measured
+
+
+async def _open(http: httpx.AsyncClient, practice: dict[str, str], numbers: list[str]) -> None:
+    in_flight = asyncio.Semaphore(INTAKE_CONCURRENCY)
+
+    async def one(nhs: str) -> None:
+        async with in_flight:
+            response = await http.post("/referrals", json=_person(nhs), headers=practice)
+        if response.status_code != 201:
+            raise BenchFailed(f"POST /referrals: {response.status_code} {response.text}")
+
+    await asyncio.gather(*(one(nhs) for nhs in numbers))
+
+
+def _until_assigned(engine: Engine, count: int) -> None:
+    """Waits until the worker has given ``count`` referrals a link worker."""
+    give_up = time.monotonic() + max(STEP_PATIENCE_SECONDS, count / 2)
+    assigned = select(func.count()).where(col(Referral.link_worker_id).is_not(None))
+    with Session(engine) as session:
+        while session.execute(assigned).scalar_one() < count:
+            if time.monotonic() > give_up:
+                raise BenchFailed(f"fewer than {count} referrals assigned in time")
+            session.rollback()  # a fresh snapshot for the next look
+            time.sleep(0.2)
+
+
+def _rss_of_children() -> dict[str, float]:
+    """RSS in MiB of this process's worker, API and Temporal server, found by command."""
+    found: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != os.getpid():
+                continue
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        name = next((n for n in ("worker", "api", "temporal") if _is(n, command)), None)
+        if name is not None:
+            kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+            found[name] = int(kib) / 1024
+    return found
+
+
+def _is(name: str, command: str) -> bool:
+    if name == "temporal":
+        return "server start-dev" in command
+    return f"-m socialrx {name}" in command
+
+
+def _print(console: Console, starts: dict[str, float], measured: list[Measured]) -> None:
+    table = Table(title="Fleet: referrals waiting on their deadlines")
+    for column in ("open", "intake/s", "assigned/s", "ratio", "worker RSS", "API RSS",
+                   "Temporal RSS", "Temporal db"):  # fmt: skip
+        table.add_column(column, justify="right")
+    for m in measured:
+        table.add_row(
+            f"{m.open_referrals:,}",
+            f"{m.intake_per_second:.1f}",
+            f"{m.assigned_per_second:.1f}",
+            f"{m.assignment_ratio:.2f}",
+            *(
+                f"{m.rss_mib.get(name, float('nan')):.0f} MiB"
+                for name in ("worker", "api", "temporal")
+            ),
+            f"{m.temporal_db_mib:.1f} MiB",
+        )
+    console.print(table)
+    for name, seconds in starts.items():
+        console.print(f"start: {name} {seconds:.1f} s")
+    for m in measured:
+        console.print(
+            _verdict(
+                f"at {m.open_referrals:,}: assignment / intake rate = {m.assignment_ratio:.2f}",
+                m.assignment_ratio >= TARGET_ASSIGNMENT_RATIO,
+            )
+        )
+    first, last = measured[0], measured[-1]
+    ratio = last.rss_mib.get("worker", float("nan")) / first.rss_mib.get("worker", float("nan"))
+    console.print(
+        _verdict(
+            f"worker RSS at {last.open_referrals:,} / at {first.open_referrals:,} = {ratio:.2f}",
+            ratio <= TARGET_RSS_RATIO,
+        )
+    )
+
+
+def _verdict(line: str, met: bool) -> str:
+    return f"{line} (target met)" if met else f"{line} (target missed)"

@@ -1,0 +1,32 @@
+"""``socialrx bench fleet`` runs end to end at tiny sizes, with the worker and API as
+processes of their own, and prints each process's memory and both ratios (the figures are
+never judged here: a benchmark is not a timed test)."""
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from socialrx.cli import app
+
+pytestmark = pytest.mark.system
+
+
+def test_bench_fleet_prints_memory_database_size_and_the_ratios(tmp_path: Path) -> None:
+    args = ["bench", "fleet", "--sizes", "3,6"]
+    args += ["--database-url", f"sqlite:///{tmp_path / 'fleet.db'}"]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    # Every process was found: a memory figure in MiB, never "nan".
+    assert len(re.findall(r"\d+ MiB", result.output)) >= 2 * 4
+    assert "nan" not in result.output
+    for size in (3, 6):
+        assert f"at {size}: assignment / intake rate = " in result.output
+    assert "worker RSS at 6 / at 3 = " in result.output
+
+
+def test_bench_fleet_refuses_sizes_that_do_not_grow() -> None:
+    result = CliRunner().invoke(app, ["bench", "fleet", "--sizes", "10,5"])
+    assert result.exit_code == 2
+    assert "--sizes must be increasing" in result.output
