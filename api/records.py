@@ -9,12 +9,14 @@ from uuid import UUID
 from fastapi import status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.networks import validate_email
+from sqlmodel import Session
 
 from activities.records import OpenReferral, erase_person
 from api.access import LINK_WORKER_TEAM, PRACTICE, Access
 from api.errors import Refused
 from api.schemas import CONTACT_DETAIL_NEEDED, nhs_number_digits
 from domain.enums import PreferredContact
+from domain.messages import Actor
 from domain.tables import AuditEvent, Consent, Person, utcnow
 
 log = logging.getLogger(__name__)
@@ -87,11 +89,18 @@ def correct_contact_details(
 ) -> ContactDetails:
     """Change the person's contact details on this referral, as the practice that referred or
     the link worker's team; 404 for anyone else. Audited with the names of the fields changed."""
-    session = access.session
+    access.actionable_referral_or_404(
+        referral_id, PRACTICE, LINK_WORKER_TEAM, to="correct a person's contact details"
+    )
+    return apply_correction(access.session, referral_id, correction, access.principal.actor)
+
+
+def apply_correction(
+    session: Session, referral_id: UUID, correction: ContactCorrection, actor: Actor
+) -> ContactDetails:
+    """The correction itself, once the caller may make it (the route checks the referral is
+    theirs; the CLI is an operator's): the one place contact details change and are audited."""
     try:
-        access.actionable_referral_or_404(
-            referral_id, PRACTICE, LINK_WORKER_TEAM, to="correct a person's contact details"
-        )
         asked = correction.model_fields_set
         if not asked:
             raise Refused(
@@ -100,7 +109,8 @@ def correct_contact_details(
             )
         person = session.get(Person, referral_id)
         consent = session.get(Consent, referral_id)
-        assert person is not None and consent is not None, "intake writes both with a referral"
+        if person is None or consent is None:  # intake writes both with a referral
+            raise Refused(status.HTTP_404_NOT_FOUND, f"no referral {referral_id}", "referral_id")
         if person.redacted_at is not None:
             raise Refused(
                 status.HTTP_409_CONFLICT, "this person's details were redacted; refer them again"
@@ -124,7 +134,6 @@ def correct_contact_details(
         if changed:
             person.phone, person.email, person.address = after.phone, after.email, after.address
             consent.preferred_contact = after.preferred_contact
-            actor = access.principal.actor
             session.add_all([person, consent])
             session.add(
                 AuditEvent(

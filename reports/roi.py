@@ -15,6 +15,7 @@ Formula (docs/reports.md gives it with an example):
 Before-and-after, no control group, regression to the mean: the caveats say so.
 """
 
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -31,7 +32,7 @@ from domain.report_tables import ReferralMilestone as M
 from domain.unit_costs import UNIT_COSTS
 from reports.filters import ReportFilter
 from reports.outcomes import NOT_SHOWN, contacts_words
-from reports.small_numbers import Suppression
+from reports.small_numbers import NONE, Suppression, Total
 from reports.tables import Table
 
 SERVICE_USE = INSTRUMENTS["service_use", "1"]
@@ -42,6 +43,7 @@ ITEM_LABELS = {
     "outpatient_appointments": "Outpatient appointments",
     "inpatient_stays": "Inpatient stays",
 }
+PEOPLE, REFERRALS = "people", "referrals_in_period"
 PENNY = Decimal("0.01")
 YEAR_DAYS = Decimal(365)
 CAVEATS = (
@@ -136,9 +138,11 @@ def return_on_investment(
         item: sum(imp[i] * count for imp, count, _ in groups)
         for i, item in enumerate(SERVICE_USE.items)
     }
+    referrals = _referrals_in_period(session, filters)
     shown = small.enough(n)
+    counts = _protected_counts(n, referrals, before, fewer, small) if shown else {}
     items = [
-        _item(item, before[item], before[item] - fewer[item], costs[item], annualise, small, shown)
+        _item(item, before[item], before[item] - fewer[item], costs[item], annualise, counts)
         for item in SERVICE_USE.items
     ]
     costed = [i for i in items if i.item in priced]
@@ -146,16 +150,15 @@ def return_on_investment(
     # its change, and with a count published elsewhere, the count kept back.
     figures_shown = shown and all(i.contacts_before is not None for i in costed)
     avoided = sum((fewer[item] * cost * annualise for item, cost in priced.items()), Decimal(0))
-    referrals = _referrals_in_period(session, filters)
     programme, programme_from = _programme_cost(filters, inputs)
     result = ReturnOnInvestment(
-        people=small.count(n),
+        people=counts.get(PEOPLE) if shown else small.count(n),
         service_use_period_days=float(period),
         items=items,
         not_costed=[i.item for i in items if i.unit_cost is None],
         annual_cost_change=_money(-avoided) if figures_shown else None,
         nhs_cost_avoided=_money(avoided) if figures_shown else None,
-        referrals_in_period=small.count(referrals),
+        referrals_in_period=counts.get(REFERRALS) if shown else small.count(referrals),
         programme_cost=_money(programme) if programme is not None else None,
         programme_cost_from=programme_from,
         programme_cost_per_referral=None,
@@ -181,6 +184,27 @@ def return_on_investment(
                            result.bootstrap_seed)  # fmt: skip
     result.ci95_low_pence, result.ci95_high_pence = _pence(low), _pence(high)
     return result
+
+
+def _protected_counts(
+    people: int,
+    referrals: int,
+    before: dict[str, int],
+    fewer: dict[str, int],
+    small: Suppression,
+) -> dict[str, int | None]:
+    """The report's counts as they may leave the service (``Suppression.protect``). The
+    items' contacts add up to the outcomes report's contacts before and after for the same
+    people, which it publishes; and it publishes each item's mean change, so an item's
+    after is its before less a known figure: the two are shown as a pair or not at all."""
+    befores = {f"before:{item}": before[item] for item in SERVICE_USE.items}
+    afters = {f"after:{item}": before[item] - fewer[item] for item in SERVICE_USE.items}
+    pairs = {f"after:{item}": f"before:{item}" for item in SERVICE_USE.items}
+    return small.protect(
+        {PEOPLE: people, REFERRALS: referrals} | befores | afters,
+        [Total(tuple(befores)), Total(tuple(afters))],
+        hidden_with=pairs | {leader: follower for follower, leader in pairs.items()},
+    )
 
 
 def _why_not_shown(
@@ -212,13 +236,12 @@ def _item(
     after: int,
     cost: Decimal | None,
     annualise: Decimal,
-    small: Suppression,
-    shown: bool,
+    counts: Mapping[str, int | None],
 ) -> RoiItem:
-    counts = (small.count(before), small.count(after)) if shown else (None, None)
-    # Shown as a pair or not at all, as in the outcomes report.
-    pair = counts if None not in counts else (None, None)
-    change_pct = small.change(*pair)
+    """``counts`` are the protected ones (none when too few people to show any); ``before``
+    and ``after`` the true ones, for the cost, shown only with the counts."""
+    pair = (counts.get(f"before:{item}"), counts.get(f"after:{item}"))
+    change_pct = NONE.change(*pair)  # from the protected counts: nothing more to hide
     return RoiItem(
         item=item,
         contacts_before=pair[0],

@@ -1,5 +1,6 @@
-"""``socialrx person export|erase``: a person's rights from the command line, for the admins
-who answer subject access and erasure requests (the same as ``/admin/people/*``)."""
+"""``socialrx person export|correct|erase``: a person's rights from the command line, for the
+admins who answer subject access, correction and erasure requests (the same as
+``/admin/people/*`` and ``PATCH /referrals/{id}/contact-details``)."""
 
 import getpass
 import json
@@ -10,18 +11,22 @@ from typing import Annotated
 from uuid import UUID
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from sqlmodel import Session
 
 from activities.records import OpenReferral, erase_person, person_record, person_record_pdf
+from api.errors import Refused
+from api.records import ContactCorrection, apply_correction
 from api.schemas import nhs_number_digits
 from core.settings import get_settings
 from domain.accounts import AccessLog
-from domain.enums import ActorKind, OrganisationKind
+from domain.enums import ActorKind, OrganisationKind, PreferredContact
 from domain.messages import Actor
 
 person_app = typer.Typer(
-    help="A person's records: a copy of everything held about them, or erasing them early.",
+    help="A person's records: a copy of everything held about them, correcting their contact "
+    "details, or erasing them early.",
     no_args_is_help=True,
 )
 CLI_ACTOR = Actor(kind=ActorKind.ADMIN, id="cli")
@@ -65,6 +70,11 @@ def _log_access(session: Session, action: str, referral_ids: Iterable[UUID]) -> 
     session.commit()
 
 
+def _refuse(message: str, code: int) -> typer.Exit:
+    Console(stderr=True).print(f"[red]refused:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
 @person_app.command("export")
 def export(
     nhs_number: NhsNumber,
@@ -97,7 +107,45 @@ def erase(
         try:
             redacted = erase_person(session, nhs_number, CLI_ACTOR)
         except OpenReferral as refusal:
-            Console(stderr=True).print(f"[red]refused:[/red] {refusal}", highlight=False)
-            raise typer.Exit(1) from None
+            raise _refuse(str(refusal), 1) from None
         _log_access(session, "CLI person erase", redacted)
     typer.echo(f"{len(redacted)} referral(s) redacted")
+
+
+ContactOption = Annotated[str | None, typer.Option(help="New value; an empty one removes it.")]
+
+
+@person_app.command("correct")
+def correct(
+    referral_id: Annotated[UUID, typer.Option("--referral-id", help="The referral's ID.")],
+    phone: ContactOption = None,
+    email: ContactOption = None,
+    address: ContactOption = None,
+    preferred_contact: Annotated[
+        PreferredContact | None, typer.Option(help="How the person wants to be contacted.")
+    ] = None,
+) -> None:
+    """Correct a person's contact details on a referral, as the practice or the link worker's
+    team would: audited with the names of the fields changed, never their values."""
+    given = {"phone": phone, "email": email, "address": address}
+    asked: dict[str, str | None] = {
+        name: value.strip() or None for name, value in given.items() if value is not None
+    }
+    if preferred_contact is not None:
+        asked["preferred_contact"] = preferred_contact
+    try:
+        correction = ContactCorrection.model_validate(asked)
+    except ValidationError as error:
+        # Each field and what is wrong with it; never the value given.
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise _refuse(problems, 2) from None
+    with _session() as session:
+        try:
+            after = apply_correction(session, referral_id, correction, CLI_ACTOR)
+        except Refused as refusal:
+            fix = refusal.status_code in (400, 404, 422)
+            raise _refuse(refusal.message, 2 if fix else 1) from None
+        _log_access(session, "CLI person correct", [referral_id])
+    typer.echo(f"contact details of referral {referral_id}: preferred {after.preferred_contact}")

@@ -3,18 +3,22 @@ contact details; the change is audited by field name only, and the organisation 
 was referred to sees the corrected details. Anyone else gets 404."""
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from typer.testing import CliRunner, Result
 
 from activities.records import erase_person
 from api.records import CORRECTED_ACTION
+from core.settings import get_settings
+from domain.accounts import AccessLog
 from domain.enums import PreferredContact
 from domain.messages import SYSTEM
 from domain.tables import AuditEvent, Consent, Person
+from socialrx.cli import app
 from tests.support.people_records import OTHER_PRACTICE, OTHER_TEAM, ZOFIA, KnownPeople
 from tests.support.reports import COMMISSIONER, signed_in_as
 
@@ -125,3 +129,80 @@ async def test_a_redacted_person_cannot_be_corrected(
         erase_person(session, ZOFIA, SYSTEM)
     response = await correct(api, PRACTICE, known_people.zofia[0], phone=NEW_PHONE)
     assert response.status_code == 409, response.text
+
+
+def correct_from_cli(database_url: str, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
+    monkeypatch.setenv("SOCIALRX_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(app, ["person", "correct", *args])
+    finally:
+        get_settings.cache_clear()
+
+
+def test_the_cli_corrects_through_the_same_path_audited_as_the_cli(
+    known_people: KnownPeople, engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    referral_id = known_people.zofia[0]
+    result = correct_from_cli(
+        database_url, monkeypatch, "--referral-id", str(referral_id),
+        "--phone", NEW_PHONE, "--address", "", "--preferred-contact", "text",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert NEW_PHONE not in result.output
+    with Session(engine) as session:
+        person, consent = session.get(Person, referral_id), session.get(Consent, referral_id)
+        assert person is not None and consent is not None
+        assert (person.phone, person.address) == (NEW_PHONE, None)
+        assert consent.preferred_contact == PreferredContact.TEXT
+        (audit,) = session.exec(
+            select(AuditEvent).where(AuditEvent.action == CORRECTED_ACTION)
+        ).all()
+        logged = session.exec(
+            select(AccessLog).where(AccessLog.action == "CLI person correct")
+        ).all()
+    assert (audit.referral_id, audit.actor_kind, audit.actor_id) == (referral_id, "admin", "cli")
+    assert audit.detail == {"fields": ["address", "phone", "preferred_contact"]}
+    assert [row.referral_id for row in logged] == [referral_id]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ((), "at least one of phone"),
+        (("--email", "not an address"), "email"),
+        (("--phone", "0" * 41), "phone"),
+        (("--preferred-contact", "email", "--email", ""), "email needs an email address"),
+    ],
+)
+def test_the_cli_refuses_bad_corrections_saying_what_to_fix(
+    known_people: KnownPeople,
+    engine: Engine,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    says: str,
+) -> None:
+    referral_id = str(known_people.zofia[0])
+    result = correct_from_cli(database_url, monkeypatch, "--referral-id", referral_id, *args)
+    assert result.exit_code == 2, result.output
+    assert says in result.output
+    with Session(engine) as session:
+        assert not session.exec(
+            select(AuditEvent).where(AuditEvent.action == CORRECTED_ACTION)
+        ).all()
+
+
+def test_the_cli_refuses_an_unknown_referral_and_a_redacted_person(
+    known_people: KnownPeople, engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unknown = correct_from_cli(
+        database_url, monkeypatch, "--referral-id", str(uuid4()), "--phone", NEW_PHONE
+    )
+    assert unknown.exit_code == 2 and "no referral" in unknown.output
+    with Session(engine) as session:
+        erase_person(session, ZOFIA, SYSTEM)
+    redacted = correct_from_cli(
+        database_url, monkeypatch, "--referral-id", str(known_people.zofia[0]), "--phone", "1"
+    )
+    assert redacted.exit_code == 1 and "redacted" in redacted.output

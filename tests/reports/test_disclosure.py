@@ -1,8 +1,11 @@
 """For random services, no count suppressed in an exported table can be worked out from the
-shown counts of that table and the totals of the same filter's other tables."""
+shown counts of that table and the totals of the same filter's other tables; nor one of the
+return on investment's, from the service use the outcomes report publishes for the same
+people."""
 
 from collections import defaultdict
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
@@ -12,16 +15,27 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
+from activities.report_facts import change_row
 from catalogue.tables import Attribute, Service, TaxonomyTerm
 from catalogue.taxonomy import SOCIAL_PRESCRIBING_TAXONOMY_ID
+from core.settings import ReturnOnInvestmentSettings
 from domain.enums import ClosureReason, ServiceReferralStatus
+from domain.measures import DEFAULT_THRESHOLDS
+from domain.messages import MeasureAnswers
 from domain.report_tables import OutcomeChange, ReferralMilestone
 from domain.tables import Referral, ServiceReferral
 from reports.filters import ReportFilter
+from reports.roi import SERVICE_USE, ReturnOnInvestment, RoiInputs, return_on_investment
 from reports.small_numbers import NONE, Suppression
 from reports.tables import TABLES, Table, TableName
 from tests.support.disclosure import Equation, recovered
-from tests.support.known_data import JANUARY, STAGES, load_demo_and_elsewhere, referral
+from tests.support.known_data import (
+    JANUARY,
+    MARCH,
+    STAGES,
+    load_demo_and_elsewhere,
+    referral,
+)
 from tests.support.reports import load_service
 
 THRESHOLD = 5
@@ -165,3 +179,75 @@ def test_no_suppressed_count_of_any_exported_table_can_be_worked_out(
             equations = sums(name, truth, {"services_of": services_of})
             leaked = {k for k in recovered(published, equations, low) if (truth[k] or 0) > 0}
             assert not leaked, f"{name}: {sorted(leaked)} worked out from {published}"
+
+
+# One person followed up: each service-use item's contacts before and after, mostly none,
+# so that an item's total is often small beside others that are not.
+contacts = st.sampled_from((0, 0, 0, 0, 1, 2, 5))
+service_use = st.lists(
+    st.tuples(*(st.tuples(contacts, contacts) for _ in SERVICE_USE.items)), max_size=30
+)
+
+
+def roi_cells(report: ReturnOnInvestment) -> dict[str, int | None]:
+    found = {"people": report.people, "referrals_in_period": report.referrals_in_period}
+    for i in report.items:
+        found |= {f"before:{i.item}": i.contacts_before, f"after:{i.item}": i.contacts_after}
+    return found
+
+
+def roi_sums(truth: dict[str, int | None]) -> list[Equation]:
+    """The outcomes report of the same filter publishes the contacts before and after over
+    all items (suppressed if small) and, when it shows both, each item's mean change (before
+    less after, over the people): the items add up to the first, and each item's after is
+    its before less the second."""
+    equations: list[Equation] = []
+    for side in ("before", "after"):
+        terms = {f"{side}:{item}": 1 for item in SERVICE_USE.items}
+        value = sum(truth[k] or 0 for k in terms)
+        if known(value):
+            equations.append((terms, value))
+    if len(equations) < 2:
+        return equations
+    for item in SERVICE_USE.items:
+        before, after = truth[f"before:{item}"] or 0, truth[f"after:{item}"] or 0
+        equations.append(({f"before:{item}": 1, f"after:{item}": -1}, before - after))
+    return equations
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn=service_use)
+def test_no_suppressed_count_of_the_return_on_investment_can_be_worked_out(
+    directory: Engine, drawn: list[Any]
+) -> None:
+    with Session(directory) as session:
+        load(session, [], [])
+        for person in drawn:
+            before, after = (
+                MeasureAnswers(instrument=SERVICE_USE.code, answers=dict(zip(
+                    SERVICE_USE.items, (counts[side] for counts in person), strict=True
+                )))
+                for side in (0, 1)
+            )  # fmt: skip
+            m = referral(session, "A81001", "millbrook-pcn", JANUARY, ",sp-arts,", "lw-ben")
+            session.add(change_row(m.referral_id, "follow_up_2", before, after, MARCH,
+                                   DEFAULT_THRESHOLDS))  # fmt: skip
+        session.commit()
+        inputs = RoiInputs(settings=ReturnOnInvestmentSettings(), programme_cost=Decimal(1000))
+        report = return_on_investment(session, ReportFilter(), Suppression(THRESHOLD), inputs)
+        published = roi_cells(report)
+        truth = roi_cells(return_on_investment(session, ReportFilter(), NONE, inputs))
+    for key, shown in published.items():
+        value = truth[key]
+        assert shown in (None, value), f"{key}: {shown} is not {value}"
+        assert shown is None or not 0 < (value or 0) < THRESHOLD, f"{key} small"
+    for item in report.items:
+        # Each item's counts are shown as a pair, and its cost with them.
+        assert (item.contacts_before is None) == (item.contacts_after is None), item.item
+        assert item.contacts_before is not None or item.annual_cost_change is None, item.item
+    if any(i.contacts_before is None for i in report.items if i.unit_cost is not None):
+        assert report.nhs_cost_avoided is None and report.roi_pence_per_pound is None
+    # A hidden count may be a zero hidden to protect another.
+    low = dict.fromkeys(published, 0)
+    leaked = {k for k in recovered(published, roi_sums(truth), low) if (truth[k] or 0) > 0}
+    assert not leaked, f"roi: {sorted(leaked)} worked out from {published}"
