@@ -88,9 +88,12 @@ def admin_tasks(driver: Driver, referral_id: UUID) -> list[tuple[str, str, str]]
         return [(t.step_key, t.assignee_kind, t.assignee_id) for t in tasks]
 
 
+# The sweep's tests run on the dev server: on the session's shared time-skipping server a
+# sweep left the later tests' time skipping timing out (RPC "Timeout expired").
 async def test_a_referral_whose_workflow_never_started_gets_one(
-    driver: Driver, worker_logging: None
+    dev_driver: Driver, worker_logging: None
 ) -> None:
+    driver = dev_driver
     referral_id = orphan(driver)
 
     result = await sweep(driver)
@@ -103,7 +106,8 @@ async def test_a_referral_whose_workflow_never_started_gets_one(
     assert await sweep(driver) == OrphanSweepResult(), "a second sweep finds nothing"
 
 
-async def test_a_referral_whose_workflow_ended_early_gets_a_new_run(driver: Driver) -> None:
+async def test_a_referral_whose_workflow_ended_early_gets_a_new_run(dev_driver: Driver) -> None:
+    driver = dev_driver
     referral_id = orphan(driver)
     # A run that ended before it took the referral anywhere (here: terminated before any
     # worker picked it up).
@@ -126,8 +130,9 @@ async def test_a_referral_whose_workflow_ended_early_gets_a_new_run(driver: Driv
 
 
 async def test_a_referral_with_incomplete_rows_is_closed_and_the_person_freed(
-    driver: Driver,
+    dev_driver: Driver,
 ) -> None:
+    driver = dev_driver
     referral_id = orphan(driver, complete=False)
 
     result = await sweep(driver)
@@ -146,7 +151,8 @@ async def test_a_referral_with_incomplete_rows_is_closed_and_the_person_freed(
     await driver.submit(nhs_number=nhs_number)
 
 
-async def test_healthy_and_recent_referrals_are_left_alone(driver: Driver) -> None:
+async def test_healthy_and_recent_referrals_are_left_alone(dev_driver: Driver) -> None:
+    driver = dev_driver
     healthy = await driver.submit()  # assigned, its workflow running
     with Session(driver.engine) as session:
         referral = session.get(Referral, healthy)
