@@ -12,6 +12,8 @@ from fastapi import Depends, Query, Request, Response
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# Far past any real list, and far inside the 64-bit integer the databases take.
+MAX_OFFSET = 1_000_000_000
 
 T = TypeVar("T")
 
@@ -31,7 +33,10 @@ async def window(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"At most this many (up to {MAX_LIMIT}).")
     ] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="Skip this many first.")] = 0,
+    offset: Annotated[
+        # Bounded: an offset past a 64-bit integer is a database error, not an empty page.
+        int, Query(ge=0, le=MAX_OFFSET, description="Skip this many first.")
+    ] = 0,
 ) -> Window:
     # async: it only reads the query (see api.deps on thread hand-overs).
     return Window(limit, offset)

@@ -160,8 +160,10 @@ class _Statements:
         self, conn: Any, cursor: Any, sql: str, parameters: Any, context: Any, executemany: bool
     ) -> None:
         started = conn.info["bench_started"].pop()
-        # Of an executemany (the access log's rows), the first row's: EXPLAIN runs one.
-        one = parameters[0] if executemany and parameters else parameters
+        # Of an executemany (the access log's rows), the first row's: EXPLAIN runs one. A
+        # PostgreSQL "insertmanyvalues" batch comes as one dict of numbered parameters.
+        many = executemany and isinstance(parameters, list | tuple) and parameters
+        one = parameters[0] if many else parameters
         self.seen.append(Statement(sql, one, time.perf_counter() - started))
 
     def take(self) -> list[Statement]:
