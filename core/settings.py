@@ -22,11 +22,12 @@ class ReturnOnInvestmentSettings(BaseModel):
     """What the return-on-investment report costs service use at, and what it compares the
     saving with. Defaults and their sources: ``domain/unit_costs.py``."""
 
-    unit_costs: dict[str, Decimal] = Field(
-        default_factory=lambda: {
-            item: cost.pounds for item, cost in UNIT_COSTS.items() if cost.pounds is not None
-        },
-        description="Service-use item -> pounds per contact; an item without one is not costed.",
+    unit_costs: dict[str, Decimal | None] = Field(
+        default_factory=lambda: dict[str, Decimal | None](
+            (item, cost.pounds) for item, cost in UNIT_COSTS.items()
+        ),
+        description="Service-use item -> pounds per contact; null leaves the item out of the "
+        "cost figures (not costed).",
     )
     service_use_period: timedelta = Field(
         default=timedelta(days=91),
@@ -45,17 +46,17 @@ class ReturnOnInvestmentSettings(BaseModel):
 
     @field_validator("unit_costs")
     @classmethod
-    def _known_items(cls, costs: dict[str, Decimal]) -> dict[str, Decimal]:
+    def _known_items(cls, costs: dict[str, Decimal | None]) -> dict[str, Decimal | None]:
         unknown = sorted(set(costs) - set(UNIT_COSTS))
         if unknown:
             raise ValueError(f"unknown service-use item(s) {', '.join(unknown)}; known: "
                              f"{', '.join(UNIT_COSTS)}")  # fmt: skip
-        if any(pounds < 0 for pounds in costs.values()):
+        if any(pounds is not None and pounds < 0 for pounds in costs.values()):
             raise ValueError("a unit cost cannot be negative")
         return costs
 
     def unit_cost(self, item: str) -> Decimal | None:
-        """The service's own cost for the item, else the default (None: not costed)."""
+        """The service's own cost for the item, else the default (None: set to not costed)."""
         return self.unit_costs.get(item, UNIT_COSTS[item].pounds)
 
 

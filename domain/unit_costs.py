@@ -1,9 +1,13 @@
 """What one NHS contact of each service-use item costs, for the return-on-investment report.
 
 Defaults are national averages with their source and price year; a service sets its own
-(``SOCIALRX_REPORTS__ROI__UNIT_COSTS='{"outpatient_appointments": 120}'``). An item with no
-cost (no default, none set) is left out of the cost figures and the report names it: we
-would rather show a smaller saving than one built on a figure nobody looked up.
+(``SOCIALRX_REPORTS__ROI__UNIT_COSTS='{"outpatient_appointments": 150}'``), or ``null`` to
+leave an item out. An item with no cost is left out of the cost figures and the report names
+it: we would rather show a smaller saving than one built on a figure nobody trusts.
+
+The four defaults do not share a price year: the GP and A&E figures are 2022/23 prices, the
+outpatient and inpatient ones 2016/17 (the latest edition we could read for those two), so
+those two understate today's costs. docs/reports.md says so beside the table.
 """
 
 from dataclasses import dataclass
@@ -13,8 +17,7 @@ from decimal import Decimal
 @dataclass(frozen=True)
 class UnitCost:
     item: str
-    pounds: Decimal | None
-    """None: no default found; the service must set one for the item to be costed."""
+    pounds: Decimal
     source: str
 
 
@@ -41,16 +44,20 @@ UNIT_COSTS: dict[str, UnitCost] = {
         ),
         UnitCost(
             "outpatient_appointments",
-            None,
-            "No default: no figure from the National Cost Collection 2022/23 or later was "
-            "found in the material we could consult; set one",
+            Decimal("120"),
+            # Reference costs became the National Cost Collection from 2017/18. Read in the
+            # HFMA's report of the publication (5 December 2017), not in the schedule itself.
+            "NHS Improvement, Reference Costs 2016/17 (November 2017): national average unit "
+            "cost of an outpatient attendance, 2016/17 prices (as reported by the HFMA)",
         ),
         UnitCost(
             "inpatient_stays",
-            None,
-            "No default: no non-elective inpatient stay or excess bed day figure from the "
-            "National Cost Collection 2022/23 or later was found in the material we could "
-            "consult; set one",
+            Decimal("1590"),
+            # A stay here is one admission; the figure is per non-elective finished consultant
+            # episode without excess bed days (GBP 313 each), so a long stay costs more.
+            "NHS Improvement, Reference Costs 2016/17 (November 2017): national average unit "
+            "cost of a non-elective inpatient episode, excluding excess bed days, 2016/17 "
+            "prices (as reported by the HFMA)",
         ),
     )
 }

@@ -250,6 +250,7 @@ def _item(
         in_words=contacts_words(*pair, change_pct),
         unit_cost=None if cost is None else _money(cost),
         unit_cost_source=UNIT_COSTS[item].source if cost == UNIT_COSTS[item].pounds
+        else "left out by this service" if cost is None
         else "set by this service",
         annual_cost_change=_money((after - before) * cost * annualise)
         if cost is not None and pair[0] is not None

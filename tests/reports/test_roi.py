@@ -52,9 +52,10 @@ async def test_the_return_matches_a_hand_computed_example_to_the_penny(
     # A&E: (1 - 5) * 282 * 365 / 91 = -411720 / 91 = -4524.3956...
     assert (gp["unit_cost"], ae["unit_cost"]) == (49.0, 282.0)
     assert (gp["annual_cost_change"], ae["annual_cost_change"]) == (-2358.46, -4524.40)
-    # Outpatient and inpatient have no default cost: left out, and named.
-    assert report["not_costed"] == ["outpatient_appointments", "inpatient_stays"]
-    assert items["inpatient_stays"]["annual_cost_change"] is None
+    # Outpatient (120) and inpatient (1590) are costed too; nobody used either, so no change.
+    assert report["not_costed"] == []
+    assert items["outpatient_appointments"]["unit_cost"] == 120.0
+    assert items["inpatient_stays"]["annual_cost_change"] == 0.0
     # Avoided: 626340 / 91 = 6882.857142...
     assert report["nhs_cost_avoided"] == 6882.86 and report["annual_cost_change"] == -6882.86
     # 11 referrals in January (whole service); 12345.67 / 11 = 1122.3336...; for the 5
@@ -192,7 +193,28 @@ async def test_the_page_says_contacts_fell_and_shows_the_return(
     assert "£6,882.86" in roi_section and "123p" in roi_section
     assert 'id="chart-roi"><svg' in roi_section
     assert "no control group" in roi_section and "Regression to the mean" in roi_section
-    assert "Not costed (no unit cost): outpatient appointments, inpatient stays" in roi_section
+    assert "Not costed" not in roi_section
+
+
+async def test_an_item_the_service_leaves_out_is_named_and_not_costed(
+    known_service: Engine, database_url: str, tmp_path: Path
+) -> None:
+    roi = ReturnOnInvestmentSettings(unit_costs={"inpatient_stays": None, "ae_attendances": 300})
+    async with report_api(database_url, tmp_path / "var", small_numbers=1, roi=roi) as api:
+        report = await get(api, "roi", internal=True, programme_cost="12345.67", **JANUARY)
+        page = (await get(api, "commissioner.html", programme_cost="12345.67", **JANUARY)).text
+    items = by_item(report.json())
+    assert report.json()["not_costed"] == ["inpatient_stays"]
+    assert items["inpatient_stays"]["unit_cost"] is None
+    assert items["inpatient_stays"]["annual_cost_change"] is None
+    assert items["inpatient_stays"]["unit_cost_source"] == "left out by this service"
+    # A&E at the service's 300: (1 - 5) * 300 * 365 / 91 = -4813.19; GP keeps its default.
+    assert items["ae_attendances"]["annual_cost_change"] == -4813.19
+    assert items["ae_attendances"]["unit_cost_source"] == "set by this service"
+    assert items["gp_consultations"]["annual_cost_change"] == -2358.46
+    assert report.json()["nhs_cost_avoided"] == 7171.65
+    roi_section = page[page.index('id="roi"') :]
+    assert "Not costed (no unit cost): inpatient stays" in roi_section
 
 
 def test_unit_costs_and_the_period_come_from_the_environment(
@@ -203,7 +225,9 @@ def test_unit_costs_and_the_period_come_from_the_environment(
     roi = Settings().reports.roi
     assert roi.unit_cost("outpatient_appointments") == Decimal("150.5")
     assert roi.unit_cost("gp_consultations") == Decimal(49)  # the default stays
-    assert roi.unit_cost("inpatient_stays") is None  # no default: not costed
+    assert roi.unit_cost("inpatient_stays") == Decimal(1590)  # the default stays
+    monkeypatch.setenv("SOCIALRX_REPORTS__ROI__UNIT_COSTS", '{"inpatient_stays": null}')
+    assert Settings().reports.roi.unit_cost("inpatient_stays") is None  # left out
     assert roi.service_use_period == timedelta(days=73)
 
 
