@@ -85,6 +85,15 @@ FIRST_CONTACT_TASKS = (
 SUGGEST_SERVICES = "suggest-services"
 CONTACT_ATTEMPT_SPAN = "contact-attempt-span"
 LINK_WORKER_AND_PERSON_MESSAGES = "link-worker-and-person-messages"
+# One marker, written by the first workflow task, stands for all three above in a workflow
+# started since. Asking for a patch first after a local activity is not safe: when the SDK
+# answers a query while that activity's result waits, it records the result's marker one
+# workflow task before the code that follows it, so replay resolves the activity early, finds
+# no patch marker yet in that task's look-ahead, and takes the old branch; the marker it then
+# meets is a nondeterminism error (about 1 history in 10 under steady queries; see
+# tests/referrals/test_patches_under_queries.py). Asked in ``__init__``, the marker is always
+# the first workflow task's first command. Histories recorded before it ask the old way.
+PATCHES_DECIDED_AT_START = "patches-decided-at-start"
 
 
 @workflow.defn(name=REFERRAL_WORKFLOW)
@@ -98,6 +107,7 @@ class ReferralWorkflow:
         )
         self._steps_taken = 0
         self._contact_retry_open = False
+        self._patched_at_start = workflow.patched(PATCHES_DECIDED_AT_START)
         self._projection_lock = asyncio.Lock()
         self._background: list[asyncio.Task[None]] = []
 
@@ -231,9 +241,8 @@ class ReferralWorkflow:
             and failed[-1].at - failed[0].at >= self._policy.contact_attempts_min_span
         )
 
-    @staticmethod
-    def _attempts_must_span() -> bool:
-        return workflow.patched(CONTACT_ATTEMPT_SPAN)
+    def _attempts_must_span(self) -> bool:
+        return self._patched_at_start or workflow.patched(CONTACT_ATTEMPT_SPAN)
 
     async def _ask_to_try_contact_again(self) -> None:
         self._contact_retry_open = True
@@ -568,7 +577,7 @@ class ReferralWorkflow:
 
     async def _suggest_services(self) -> None:
         # Added after the first histories were recorded; they replay without the call.
-        if not workflow.patched(SUGGEST_SERVICES):
+        if not (self._patched_at_start or workflow.patched(SUGGEST_SERVICES)):
             return
         self._state.suggested_service_ids = await workflow.execute_local_activity_method(
             MatchingActivities.suggest_services,
@@ -708,12 +717,12 @@ class ReferralWorkflow:
             for kind in (TaskKind.RESPOND_TO_REFERRAL, TaskKind.RESPONSE_REMINDER)
         ]
 
-    @staticmethod
-    def _new_messages(*specs: MessageSpec) -> list[MessageSpec]:
+    def _new_messages(self, *specs: MessageSpec) -> list[MessageSpec]:
         """Messages to link workers and the person, sent since LINK_WORKER_AND_PERSON_MESSAGES:
         a history recorded before replays without them. Whether the person is sent theirs is
         decided when queued, from what they agreed (activities/outbox.py)."""
-        return list(specs) if workflow.patched(LINK_WORKER_AND_PERSON_MESSAGES) else []
+        sent = self._patched_at_start or workflow.patched(LINK_WORKER_AND_PERSON_MESSAGES)
+        return list(specs) if sent else []
 
     def _to_link_worker(self, kind: MessageKind, subject: str | None = None) -> MessageSpec:
         return MessageSpec(
