@@ -4,7 +4,9 @@ own. While a driver takes referrals through every step over HTTP, a worker, the 
 server, an API and PostgreSQL are each killed and started again; at the end nothing may be
 lost, duplicated, stuck or inconsistent, and no message may be missing or sent twice.
 
-Runs alone with `scripts/with-postgres .venv/bin/pytest -m faults`.
+`scripts/test` runs it alone after the rest; by hand:
+`scripts/with-postgres .venv/bin/pytest -m faults tests/faults`. A history whose state cannot
+be queried at the end is kept in the test's temporary directory, to replay with the Replayer.
 """
 
 import asyncio
@@ -92,7 +94,7 @@ def test_referrals_survive_killed_processes_and_a_database_restart(
         # The workers too recovered from the database restart: steps completed after it
         # (each waits for the worker's projection) and every referral reached the end.
         assert driver.steps_done > faults.steps_after_last_fault
-        counts = asyncio.run(_count_damage(topology, engine, driven))
+        counts = asyncio.run(_count_damage(topology, engine, driven, tmp_path))
         orphan_outcome = asyncio.run(_orphan_outcome(topology, orphan))
     print(f"\nfaults: {faults.done}; driven: {len(driven)}; resent: {driver.retries}; {counts}")
     assert not failures, f"referrals not driven to the end: {failures}"
@@ -233,10 +235,13 @@ async def _orphan_outcome(topology: Topology, referral_id: UUID) -> tuple[str, i
     return ended.status, sum(event.event_type == failed for event in history.events)
 
 
-async def _count_damage(topology: Topology, engine: Engine, driven: set[UUID]) -> dict[str, int]:
+async def _count_damage(
+    topology: Topology, engine: Engine, driven: set[UUID], keep_histories_in: Path
+) -> dict[str, int]:
     """Lost: driven but no row. Duplicated: a row nobody drove (a retried intake that made a
     second referral). Stuck: a workflow still running once every deadline has passed.
-    Inconsistent: the read model's status is not the workflow's. Messages: missing or extra."""
+    Inconsistent: the read model's status is not the workflow's. Messages: missing or extra.
+    A history that cannot be queried is kept, to replay with the Replayer."""
     client = await Client.connect(topology.temporal_address, data_converter=DATA_CONVERTER)
     with Session(engine) as session:
         rows = {r.id: r.status for r in session.exec(select(Referral))}
@@ -250,7 +255,12 @@ async def _count_damage(topology: Topology, engine: Engine, driven: set[UUID]) -
         try:
             state = await handle.query(REFERRAL_STATE_QUERY, result_type=ReferralState)
         except WorkflowQueryFailedError as error:  # e.g. its history no longer replays
-            print(f"referral {referral_id}: the workflow's state cannot be read: {error}")
+            kept = keep_histories_in / f"{referral_id}.json"
+            kept.write_text((await handle.fetch_history()).to_json())
+            print(
+                f"referral {referral_id}: the workflow's state cannot be read: {error}; "
+                f"its history is in {kept}"
+            )
             inconsistent += 1
             continue
         inconsistent += state.status != rows[referral_id]
