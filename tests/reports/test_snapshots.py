@@ -19,10 +19,18 @@ from sqlmodel import Session, col
 from temporalio.testing import WorkflowEnvironment
 
 from accounts.credentials import set_commissioner_practices
+from activities.read_model import ReadModelActivities
 from activities.report_snapshots import ReportSnapshotActivities
 from core.settings import ReportSettings, ReturnOnInvestmentSettings
-from domain.enums import REPORT_SNAPSHOT_SCHEDULE, REPORT_SNAPSHOT_WORKFLOW
-from domain.report_tables import ReportSnapshot
+from domain.enums import (
+    REPORT_SNAPSHOT_SCHEDULE,
+    REPORT_SNAPSHOT_WORKFLOW,
+    ActorKind,
+    ProjectionAction,
+    ReferralStatus,
+)
+from domain.messages import Actor, Projection
+from domain.report_tables import ReferralMilestone, ReportSnapshot
 from domain.tables import AppliedStep, utcnow
 from reports.filters import ReportFilter
 from reports.page import page_reports, render_page
@@ -108,6 +116,41 @@ def test_a_snapshot_is_served_while_no_step_is_applied_and_a_new_step_invalidate
     add_referral(known, applied=True)
     assert referred(known) == KNOWN_REFERRALS + 2
     assert computed_at(known)[0] > first[0]
+
+
+def stages(engine: Engine, practice: str) -> dict[str, int | None]:
+    with Session(engine) as session:
+        snapshot = fresh_snapshot(session, ReportFilter(practice=practice), ALL, ROI, HOUR)
+    return {stage.stage: stage.count for stage in snapshot.reports.funnel.stages}
+
+
+def test_a_step_applied_by_the_real_projection_invalidates_the_snapshot(known: Engine) -> None:
+    before = stages(known, "A81002")
+    with Session(known) as session:
+        open_referral = (
+            session.execute(
+                select(col(ReferralMilestone.referral_id)).where(
+                    col(ReferralMilestone.practice_ods) == "A81002"
+                )
+            )
+            .scalars()
+            .first()
+        )
+    assert open_referral is not None
+    ReadModelActivities(known).apply_projection(
+        Projection(
+            referral_id=open_referral,
+            step_key="004-assessed",
+            at=datetime.now(UTC),
+            actor=Actor(kind=ActorKind.LINK_WORKER, id="lw-ben"),
+            action=ProjectionAction.ASSESSED,
+            status=ReferralStatus.ASSESSED,
+            link_worker_id="lw-ben",
+        )
+    )
+    after = stages(known, "A81002")
+    assessed = [name for name in after if after[name] != before[name]]
+    assert len(assessed) == 1 and after[assessed[0]] == (before[assessed[0]] or 0) + 1
 
 
 def test_a_snapshot_older_than_the_max_age_is_computed_again(known: Engine) -> None:
