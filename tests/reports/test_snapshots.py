@@ -20,7 +20,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from accounts.credentials import set_commissioner_practices
 from activities.read_model import ReadModelActivities
-from activities.report_snapshots import ReportSnapshotActivities
 from core.settings import ReportSettings, ReturnOnInvestmentSettings
 from domain.enums import (
     REPORT_SNAPSHOT_SCHEDULE,
@@ -42,7 +41,7 @@ from reports.snapshots import (
     fresh_snapshot,
     refresh_snapshots,
 )
-from socialrx.worker import referral_worker, schedule_report_snapshots
+from socialrx.worker import build_worker, schedule_report_snapshots
 from tests.support.known_data import MARCH, load_known_service, referral
 from tests.support.reports import COMMISSIONER, add_accounts, report_api, signed_in_as
 
@@ -305,15 +304,14 @@ async def test_the_scheduled_workflow_refreshes_and_the_schedule_follows_the_set
     queue = f"snapshots-{uuid.uuid4()}"
     assert referred(known) == KNOWN_REFERRALS
     add_referral(known, applied=True)
-    activities = ReportSnapshotActivities(known, ReportSettings())
-    with ThreadPoolExecutor(max_workers=2) as executor:
-        async with referral_worker(client, queue, [activities.refresh_report_snapshots], executor):
-            result = await client.execute_workflow(
-                REPORT_SNAPSHOT_WORKFLOW,
-                id=f"snapshots-{uuid.uuid4()}",
-                task_queue=queue,
-                result_type=RefreshResult,
-            )
+    # The worker as `socialrx worker` builds it: the refresh is registered there.
+    async with build_worker(client, queue, known, reports=ReportSettings()):
+        result = await client.execute_workflow(
+            REPORT_SNAPSHOT_WORKFLOW,
+            id=f"snapshots-{uuid.uuid4()}",
+            task_queue=queue,
+            result_type=RefreshResult,
+        )
     assert result == RefreshResult(refreshed=1)
     assert referred(known) == KNOWN_REFERRALS + 1
 
