@@ -68,6 +68,26 @@ class ReportSettings(BaseModel):
         "service (CSV, HTML, and JSON unless internal data is asked for).",
     )
     roi: ReturnOnInvestmentSettings = Field(default_factory=ReturnOnInvestmentSettings)
+    snapshot_max_age: timedelta = Field(
+        default=timedelta(minutes=10),
+        ge=timedelta(0),
+        description="The printable page serves its stored figures while no new step was "
+        "applied and they are younger than this (it also bounds how late a step whose "
+        "transaction committed out of order shows); 0 computes every page afresh.",
+    )
+    snapshot_refresh_every: timedelta = Field(
+        default=timedelta(minutes=5),
+        gt=timedelta(0),
+        description="How often the worker refreshes the stored figures of pages asked for "
+        "recently whose facts changed or that would outgrow snapshot_max_age (a Temporal "
+        "schedule).",
+    )
+    snapshot_kept_for: timedelta = Field(
+        default=timedelta(days=1),
+        gt=timedelta(0),
+        description="A page asked for within this is kept warm by the refresh; one not asked "
+        "for since is forgotten.",
+    )
 
 
 class MeshSettings(BaseModel):

@@ -185,6 +185,8 @@ class ReferralUpdate(StrEnum):
 REFERRAL_WORKFLOW = "ReferralWorkflow"
 ORPHAN_SWEEP_WORKFLOW = "OrphanSweepWorkflow"
 ORPHAN_SWEEP_SCHEDULE = "socialrx-orphan-sweep"
+REPORT_SNAPSHOT_WORKFLOW = "ReportSnapshotWorkflow"
+REPORT_SNAPSHOT_SCHEDULE = "socialrx-report-snapshots"
 REFERRAL_STATE_QUERY = "state"
 # The ApplicationError type of a step rejected by a workflow's update validator.
 ILLEGAL_STEP = "IllegalStep"

@@ -7,6 +7,7 @@ never read Temporal, the audit trail or personal details.
 """
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import JSON, Column, Index
@@ -87,3 +88,34 @@ class OutcomeChange(SQLModel, table=True):
         "how many contacts there were before and after (after = before - improvement).",
     )
     recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class ReportSnapshot(SQLModel, table=True):
+    """The printable page's reports for one set of inputs (``reports/snapshots.py``), already
+    suppressed: computed once, served again while the facts are unchanged and it is young.
+
+    Holds published figures only (small numbers suppressed), never raw counts, and inputs
+    made of codes, dates and settings: nothing personal.
+    """
+
+    __tablename__ = "report_snapshot"
+    key: str = Field(primary_key=True, max_length=64, description="sha256 of ``inputs``.")
+    inputs: dict[str, Any] = Field(
+        sa_column=Column(JSON, nullable=False),
+        description="Filters, the commissioner's area, threshold and ROI inputs: enough to "
+        "compute the snapshot again.",
+    )
+    reports: dict[str, Any] = Field(
+        sa_column=Column(JSON, nullable=False), description="The suppressed report models."
+    )
+    facts_version: datetime | None = Field(
+        default=None,
+        sa_column=Column(UtcDateTime(), nullable=True),
+        description="The newest applied step when the figures were computed (None: none).",
+    )
+    computed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    asked_at: datetime = Field(
+        sa_column=Column(UtcDateTime(), nullable=False, index=True),
+        description="When someone last asked for it, to within minutes: what the scheduled "
+        "refresh keeps warm.",
+    )

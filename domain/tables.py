@@ -195,6 +195,9 @@ class AppliedStep(SQLModel, table=True):
     """Which workflow steps are already in the read model: what makes projections idempotent."""
 
     __tablename__ = "applied_step"
+    # The newest ``applied_at`` is the report snapshots' "facts changed" signal
+    # (reports/snapshots.py): read as max() it is one step down this index.
+    __table_args__ = (Index("ix_applied_step_applied_at", "applied_at"),)
     referral_id: UUID = Field(primary_key=True)
     step_key: str = Field(primary_key=True, max_length=80)
     applied_at: datetime = Field(

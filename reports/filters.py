@@ -38,6 +38,11 @@ class ReportFilter(BaseModel):
         scoped._area = practices
         return scoped
 
+    @property
+    def area(self) -> frozenset[str] | None:
+        """The practices of the commissioner's area these filters are within (None: all)."""
+        return self._area
+
     @model_validator(mode="after")
     def _period_in_order(self) -> "ReportFilter":
         if self.start and self.end and self.end < self.start:

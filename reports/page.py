@@ -8,17 +8,18 @@ from functools import cache
 from typing import TypeVar
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from reports.charts import funnel_chart, outcome_chart, roi_chart, uptake_chart, waits_chart
 from reports.filters import ReportFilter
-from reports.funnel import closures, funnel
-from reports.outcomes import outcomes
-from reports.roi import ITEM_LABELS, RoiInputs, return_on_investment
+from reports.funnel import Closures, Funnel, closures, funnel
+from reports.outcomes import Outcomes, outcomes
+from reports.roi import ITEM_LABELS, ReturnOnInvestment, RoiInputs, return_on_investment
 from reports.small_numbers import HIDDEN, Suppression
-from reports.uptake import uptake
-from reports.waits import waits
+from reports.uptake import Uptake, uptake
+from reports.waits import Waits, waits
 
 T = TypeVar("T")
 # The page's reports run side by side, the others beside the request's own session each on a
@@ -37,10 +38,21 @@ def _templates() -> Environment:
     )
 
 
-def commissioner_page(
+class PageReports(BaseModel):
+    """The reports the page shows, suppressed: what a snapshot stores (reports/snapshots.py)."""
+
+    funnel: Funnel
+    closures: Closures
+    outcomes: Outcomes
+    waits: Waits
+    uptake: Uptake
+    roi: ReturnOnInvestment
+
+
+def page_reports(
     session: Session, filters: ReportFilter, small: Suppression, roi_inputs: RoiInputs
-) -> str:
-    """Always suppressed: the page is made to be printed and shared."""
+) -> PageReports:
+    """The page's reports computed now."""
     with ThreadPoolExecutor(max_workers=EXTRA_CONNECTIONS) as pool:
         # The slowest reports first, so the cheap ones fill in behind them.
         outcomes_later = _beside(pool, session, lambda s: outcomes(s, filters, small))
@@ -51,29 +63,52 @@ def commissioner_page(
         the_waits = waits(session, filters, small)
         the_funnel = funnel(session, filters, small)
         the_closures = closures(session, filters, small)
-        the_outcomes, the_roi = outcomes_later.result(), roi_later.result()
-        the_uptake = uptake_later.result()
+        return PageReports(
+            funnel=the_funnel,
+            closures=the_closures,
+            outcomes=outcomes_later.result(),
+            waits=the_waits,
+            uptake=uptake_later.result(),
+            roi=roi_later.result(),
+        )
+
+
+def commissioner_page(
+    session: Session, filters: ReportFilter, small: Suppression, roi_inputs: RoiInputs
+) -> str:
+    """The page with its figures computed now (the API serves a snapshot: reports/snapshots.py).
+    Always suppressed: the page is made to be printed and shared."""
+    computed_at = datetime.now(UTC)
+    return render_page(
+        page_reports(session, filters, small, roi_inputs), filters, small, computed_at
+    )
+
+
+def render_page(
+    reports: PageReports, filters: ReportFilter, small: Suppression, computed_at: datetime
+) -> str:
+    """The page of these reports, saying when their figures were computed."""
     return (
         _templates()
         .get_template("commissioner.html")
         .render(
             filters=filters.as_params(),
-            generated=datetime.now(UTC).strftime("%d %B %Y %H:%M UTC"),
+            computed_at=computed_at.astimezone(UTC).strftime("%d %B %Y %H:%M UTC"),
             threshold=small.threshold,
             hidden=HIDDEN,
-            funnel=the_funnel,
-            outcomes=the_outcomes,
-            waits=the_waits,
-            uptake=the_uptake,
-            closures=the_closures,
-            roi=the_roi,
+            funnel=reports.funnel,
+            outcomes=reports.outcomes,
+            waits=reports.waits,
+            uptake=reports.uptake,
+            closures=reports.closures,
+            roi=reports.roi,
             labels=ITEM_LABELS,
             charts={
-                "funnel": funnel_chart(the_funnel),
-                "waits": waits_chart(the_waits),
-                "uptake": uptake_chart(the_uptake),
-                "outcomes": outcome_chart(the_outcomes),
-                "roi": roi_chart(the_roi),
+                "funnel": funnel_chart(reports.funnel),
+                "waits": waits_chart(reports.waits),
+                "uptake": uptake_chart(reports.uptake),
+                "outcomes": outcome_chart(reports.outcomes),
+                "roi": roi_chart(reports.roi),
             },
         )
     )

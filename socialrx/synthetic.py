@@ -57,6 +57,7 @@ from domain.tables import (
     UtcDateTime,
     table_of,
 )
+from reports.snapshots import forget_snapshots
 from socialrx.demo import DEMO_PEOPLE
 
 BATCH = 20_000
@@ -512,6 +513,8 @@ def seed_synthetic(
         done += size
         if progress:
             progress(size)
+    # Written without applying steps, which is what tells a report snapshot its facts changed.
+    forget_snapshots(engine)
 
 
 def seed_with_progress(engine: Engine, count: int, seed: int = 5) -> None:

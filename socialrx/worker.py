@@ -1,6 +1,6 @@
-"""The Temporal worker: the referral workflow and the activities that write the read model,
-the orphan sweep on its schedule, and beside them the outbox relay that sends what the steps
-queued."""
+"""The Temporal worker: the referral workflow and the activities that write the read model;
+the orphan sweep, retention and the report snapshots' refresh on their schedules; and beside
+them the outbox relay that sends what the steps queued."""
 
 import asyncio
 import logging
@@ -28,16 +28,23 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.matching import MatchingActivities
 from activities.orphans import OrphanSweepActivities
 from activities.read_model import ReadModelActivities
+from activities.report_snapshots import ReportSnapshotActivities
 from activities.retention import RecordsActivities
 from catalogue.geocode import Geocoder
 from core.logs import LOG_HANDLER_MODULES
-from core.settings import RecordsSettings, Settings, get_settings
-from domain.enums import ORPHAN_SWEEP_SCHEDULE, ORPHAN_SWEEP_WORKFLOW
+from core.settings import RecordsSettings, ReportSettings, Settings, get_settings
+from domain.enums import (
+    ORPHAN_SWEEP_SCHEDULE,
+    ORPHAN_SWEEP_WORKFLOW,
+    REPORT_SNAPSHOT_SCHEDULE,
+    REPORT_SNAPSHOT_WORKFLOW,
+)
 from domain.measures import DEFAULT_THRESHOLDS, MeasureThresholds
 from domain.policy import ReferralPolicy
 from socialrx.outbox_cli import build_relay, collect_acknowledgements_forever
 from workflows.orphan_sweep import OrphanSweepWorkflow
 from workflows.referral import ReferralWorkflow
+from workflows.report_snapshots import ReportSnapshotWorkflow
 from workflows.retention import RETENTION_WORKFLOW_ID, RetentionWorkflow
 
 log = logging.getLogger(__name__)
@@ -58,6 +65,7 @@ def build_worker(
     geocoder: Geocoder | None = None,
     policy: ReferralPolicy | None = None,
     records: RecordsSettings | None = None,
+    reports: ReportSettings | None = None,
 ) -> Worker:
     """A worker for referrals and the jobs the worker schedules (the orphan sweep, retention);
     ``geocoder`` is the one the composition root also gives the app (the demo town's when not
@@ -67,6 +75,7 @@ def build_worker(
     matching = MatchingActivities(engine, geocoder)
     orphans = OrphanSweepActivities(engine, client, task_queue, policy or ReferralPolicy())
     retention = RecordsActivities(engine, client, (records or RecordsSettings()).retention)
+    snapshots = ReportSnapshotActivities(engine, reports or ReportSettings())
     return referral_worker(
         client,
         task_queue,
@@ -77,6 +86,7 @@ def build_worker(
             orphans.sweep_orphans,
             retention.redact_due,
             retention.delete_histories,
+            snapshots.refresh_report_snapshots,
         ],
         executor or ThreadPoolExecutor(max_workers=8),
         max_cached_workflows,
@@ -95,7 +105,12 @@ def referral_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ReferralWorkflow, OrphanSweepWorkflow, RetentionWorkflow],
+        workflows=[
+            ReferralWorkflow,
+            OrphanSweepWorkflow,
+            RetentionWorkflow,
+            ReportSnapshotWorkflow,
+        ],
         workflow_runner=WORKFLOW_RUNNER,
         activities=activities,
         activity_executor=executor,
@@ -126,9 +141,13 @@ async def run_worker(
             geocoder=geocoder,
             policy=settings.policy,
             records=settings.records,
+            reports=settings.reports,
         ):
             await schedule_orphan_sweep(client, task_queue, settings.reconciler.interval)
             await ensure_retention_schedule(client, task_queue, settings.records.check_every)
+            await schedule_report_snapshots(
+                client, task_queue, settings.reports.snapshot_refresh_every
+            )
             log.info("worker polling task queue %s", task_queue)
             await asyncio.Event().wait()
     finally:
@@ -149,6 +168,13 @@ async def ensure_retention_schedule(client: Client, task_queue: str, every: time
     """Keep the retention job's schedule (``keep_schedule``)."""
     await keep_schedule(
         client, RETENTION_SCHEDULE_ID, RetentionWorkflow.__name__, task_queue, every
+    )
+
+
+async def schedule_report_snapshots(client: Client, task_queue: str, every: timedelta) -> None:
+    """Keep the schedule that refreshes the printable page's snapshots (``keep_schedule``)."""
+    await keep_schedule(
+        client, REPORT_SNAPSHOT_SCHEDULE, REPORT_SNAPSHOT_WORKFLOW, task_queue, every
     )
 
 

@@ -18,7 +18,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "catalogue": {"domain", "core"},
     "accounts": {"domain", "core", "catalogue"},
     "reports": {"domain", "core", "catalogue"},
-    "activities": {"domain", "core", "catalogue"},
+    # Reports for the scheduled refresh of the printable page's snapshots.
+    "activities": {"domain", "core", "catalogue", "reports"},
     # Activities only by reference, through the sandbox's passthrough block.
     "workflows": {"domain", "activities"},
     "api": {"domain", "core", "catalogue", "accounts", "reports", "activities", "workflows"},

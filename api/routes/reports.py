@@ -22,9 +22,9 @@ from core.settings import Settings
 from reports.filters import ReportFilter
 from reports.funnel import Closures, Funnel, closures, funnel
 from reports.outcomes import Outcomes, outcomes
-from reports.page import commissioner_page
 from reports.roi import ReturnOnInvestment, RoiInputs, return_on_investment, roi_table
 from reports.small_numbers import NONE, Suppression
+from reports.snapshots import printable_page
 from reports.tables import TABLES, TableName
 from reports.uptake import Uptake, uptake
 from reports.volumes import Volumes, volumes
@@ -146,12 +146,14 @@ def roi_report(
     "/commissioner.html",
     response_class=HTMLResponse,
     response_model=None,
-    summary="One printable page: key figures and charts (always suppressed)",
+    summary="One printable page: key figures and charts (always suppressed), from a snapshot "
+    "while no new step was applied and it is younger than SOCIALRX_REPORTS__SNAPSHOT_MAX_AGE",
 )
 def commissioner_report(
     session: SessionDep, settings: SettingsDep, filters: DownloadFilters, inputs: RoiInputsDep
 ) -> HTMLResponse:
-    return HTMLResponse(commissioner_page(session, filters, _published(settings), inputs))
+    small, max_age = _published(settings), settings.reports.snapshot_max_age
+    return HTMLResponse(printable_page(session, filters, small, inputs, max_age))
 
 
 def _csv(text: str, name: str) -> Response:

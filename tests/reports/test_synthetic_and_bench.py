@@ -75,3 +75,4 @@ def test_bench_reports_prints_p50_p95_and_the_ratio(backend: str, database_url: 
         assert report in result.output
     assert "p50 ratio" in result.output
     assert f"{backend} at 80: commissioner.html p50 / slowest JSON report's p50" in result.output
+    assert "warm" in result.output and "cold" in result.output
