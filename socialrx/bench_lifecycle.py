@@ -287,15 +287,7 @@ async def _socialrx_process(
 ) -> AsyncIterator[tuple["subprocess.Popen[bytes]", Path]]:
     """``socialrx COMMAND`` on these settings, its output in the scratch directory; stopped
     with SIGTERM afterwards."""
-    env = os.environ | {
-        "SOCIALRX_DATABASE_URL": settings.resolved_database_url,
-        "SOCIALRX_TEMPORAL_ADDRESS": temporal_address,
-        "SOCIALRX_TASK_QUEUE": settings.task_queue,
-        "SOCIALRX_POLICY": settings.policy.model_dump_json(),
-        # Access logs would cost the API time that the baseline, which has no API, never pays.
-        "SOCIALRX_LOG_LEVEL": "WARNING",
-        **extra_env,
-    }
+    env = server_environment(settings, temporal_address) | extra_env
     log_path = settings.var_dir / f"{command}.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
@@ -310,6 +302,23 @@ async def _socialrx_process(
         finally:
             process.terminate()
             await asyncio.to_thread(process.wait, API_START_SECONDS)
+
+
+def server_environment(settings: Settings, temporal_address: str) -> dict[str, str]:
+    """The environment of a bench's ``socialrx`` process: this one's, with these settings."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    return env | {
+        # Bytecode kept, as a deployed install keeps it (pip compiles what it installs): without
+        # it the workflow sandbox compiles workflows/referral.py again for every new referral,
+        # about a tenth of the worker's time. Kept in the scratch directory, not in the sources.
+        "PYTHONPYCACHEPREFIX": str(settings.var_dir / "bytecode"),
+        "SOCIALRX_DATABASE_URL": settings.resolved_database_url,
+        "SOCIALRX_TEMPORAL_ADDRESS": temporal_address,
+        "SOCIALRX_TASK_QUEUE": settings.task_queue,
+        "SOCIALRX_POLICY": settings.policy.model_dump_json(),
+        # Access logs would cost the API time that the baseline, which has no API, never pays.
+        "SOCIALRX_LOG_LEVEL": "WARNING",
+    }
 
 
 async def _wait_for_api(url: str, process: "subprocess.Popen[bytes]", log_path: Path) -> None:
