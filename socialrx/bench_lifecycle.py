@@ -275,20 +275,27 @@ async def _api_process(settings: Settings, temporal_address: str) -> AsyncIterat
 
 
 @asynccontextmanager
-async def worker_process(settings: Settings, temporal_address: str) -> AsyncIterator[None]:
-    """``socialrx worker`` in a process of its own, as in production."""
-    async with _socialrx_process("worker", settings, temporal_address, {}):
+async def worker_process(
+    settings: Settings, temporal_address: str, log_name: str = "worker"
+) -> AsyncIterator[None]:
+    """``socialrx worker`` in a process of its own, as in production; its output goes to
+    ``log_name``.log in the scratch directory."""
+    async with _socialrx_process("worker", settings, temporal_address, {}, log_name):
         yield
 
 
 @asynccontextmanager
 async def _socialrx_process(
-    command: str, settings: Settings, temporal_address: str, extra_env: dict[str, str]
+    command: str,
+    settings: Settings,
+    temporal_address: str,
+    extra_env: dict[str, str],
+    log_name: str | None = None,
 ) -> AsyncIterator[tuple["subprocess.Popen[bytes]", Path]]:
     """``socialrx COMMAND`` on these settings, its output in the scratch directory; stopped
     with SIGTERM afterwards."""
     env = server_environment(settings, temporal_address) | extra_env
-    log_path = settings.var_dir / f"{command}.log"
+    log_path = settings.var_dir / f"{log_name or command}.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "socialrx", command],
