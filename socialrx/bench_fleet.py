@@ -8,6 +8,11 @@ worker, the API and Temporal, Temporal's database size, and the intake rate agai
 the workers assigned them at (target >= 0.9); then the worker's RSS at the last size over its
 RSS at the first (target <= 1.2), and how long the servers took to start.
 
+Unthrottled, intake runs as fast as the API takes referrals (10 at a time) while the workers
+share the same cores: the ratio then compares what a referral costs the API with what it
+costs the worker. ``--intake-rate`` opens them at most that many a second instead, so that
+the ratio says whether assignment keeps pace with an intake the machine can sustain.
+
 ``--workers 1,2`` runs it all again, on a fresh deployment, for each number of ``socialrx
 worker`` processes polling the one task queue, as production scales out.
 """
@@ -89,6 +94,13 @@ def fleet(
             "for each count, e.g. 1,2."
         ),
     ] = "1",
+    intake_rate: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="Referrals opened a second at most; default: as fast as the API takes them.",
+        ),
+    ] = None,
 ) -> None:
     """RSS of worker, API and Temporal, Temporal's database size and intake against
     assignment, at each number of waiting referrals."""
@@ -104,8 +116,8 @@ def fleet(
     runs = []
     for count in worker_counts:
         with _database(database_url) as url:
-            runs.append(asyncio.run(_bench(console, url, targets, count)))
-    _print(console, runs)
+            runs.append(asyncio.run(_bench(console, url, targets, count, intake_rate)))
+    _print(console, runs, intake_rate)
 
 
 def _whole_numbers(text: str, option: str, example: str) -> list[int]:
@@ -119,7 +131,9 @@ def _whole_numbers(text: str, option: str, example: str) -> list[int]:
     return numbers
 
 
-async def _bench(console: Console, url: str, targets: list[int], workers: int) -> Run:
+async def _bench(
+    console: Console, url: str, targets: list[int], workers: int, intake_rate: float | None
+) -> Run:
     measured: list[Measured] = []
     with tempfile.TemporaryDirectory(prefix="socialrx-bench-fleet-") as scratch:
         settings = scratch_settings(scratch, url, "fleet")
@@ -147,7 +161,7 @@ async def _bench(console: Console, url: str, targets: list[int], workers: int) -
                 for target in targets:
                     console.print(f"{workers} workers: opening referrals up to {target:,} ...")
                     began = time.perf_counter()
-                    await _open(http, practice, numbers[opened:target])
+                    await submit_referrals(http, practice, numbers[opened:target], intake_rate)
                     intake = time.perf_counter() - began
                     await asyncio.to_thread(_until_assigned, engine, target)
                     assigned = time.perf_counter() - began
@@ -169,16 +183,24 @@ async def _bench(console: Console, url: str, targets: list[int], workers: int) -
     return Run(workers, starts, measured)
 
 
-async def _open(http: httpx.AsyncClient, practice: dict[str, str], numbers: list[str]) -> None:
+async def submit_referrals(
+    http: httpx.AsyncClient,
+    practice: dict[str, str],
+    numbers: list[str],
+    per_second: float | None,
+) -> None:
     in_flight = asyncio.Semaphore(INTAKE_CONCURRENCY)
+    began = time.perf_counter()
 
-    async def one(nhs: str) -> None:
+    async def one(index: int, nhs: str) -> None:
+        if per_second is not None:
+            await asyncio.sleep(began + index / per_second - time.perf_counter())
         async with in_flight:
             response = await http.post("/referrals", json=_person(nhs), headers=practice)
         if response.status_code != 201:
             raise BenchFailed(f"POST /referrals: {response.status_code} {response.text}")
 
-    await asyncio.gather(*(one(nhs) for nhs in numbers))
+    await asyncio.gather(*(one(index, nhs) for index, nhs in enumerate(numbers)))
 
 
 def _until_assigned(engine: Engine, count: int) -> None:
@@ -223,8 +245,9 @@ def _is(name: str, command: str) -> bool:
     return f"-m socialrx {name}" in command
 
 
-def _print(console: Console, runs: list[Run]) -> None:
-    table = Table(title="Fleet: referrals waiting on their deadlines")
+def _print(console: Console, runs: list[Run], intake_rate: float | None) -> None:
+    intake = f"at most {intake_rate:g}/s" if intake_rate else "as fast as the API takes them"
+    table = Table(title=f"Fleet: referrals waiting on their deadlines, opened {intake}")
     for column in ("workers", "open", "intake/s", "assigned/s", "ratio", "worker RSS",
                    "API RSS", "Temporal RSS", "Temporal db"):  # fmt: skip
         table.add_column(column, justify="right")
