@@ -82,6 +82,9 @@ ORGANISATION_USER = ORGANISATION
 SWEMWBS = {"instrument": "swemwbs", "answers": {f"item{i}": 3 for i in range(1, 8)}}
 
 
+BYTECODE_CACHE = Path(tempfile.gettempdir()) / "socialrx-bench-bytecode"
+
+
 class BenchFailed(Exception):
     pass
 
@@ -317,8 +320,9 @@ def server_environment(settings: Settings, temporal_address: str) -> dict[str, s
     return env | {
         # Bytecode kept, as a deployed install keeps it (pip compiles what it installs): without
         # it the workflow sandbox compiles workflows/referral.py again for every new referral,
-        # about a tenth of the worker's time. Kept in the scratch directory, not in the sources.
-        "PYTHONPYCACHEPREFIX": str(settings.var_dir / "bytecode"),
+        # about a tenth of the worker's time. Kept outside the sources, and from one run to
+        # the next so that the servers' start is not timed compiling everything.
+        "PYTHONPYCACHEPREFIX": str(BYTECODE_CACHE),
         "SOCIALRX_DATABASE_URL": settings.resolved_database_url,
         "SOCIALRX_TEMPORAL_ADDRESS": temporal_address,
         "SOCIALRX_TASK_QUEUE": settings.task_queue,
