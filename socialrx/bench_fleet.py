@@ -53,6 +53,10 @@ INTAKE_CONCURRENCY = 10
 TARGET_ASSIGNMENT_RATIO = 0.9
 TARGET_RSS_RATIO = 1.2
 MIB = 1024 * 1024
+# Idle connections are dropped well before uvicorn closes them (after 5 s, httpx's own default
+# too): a paced intake leaves some idle that long, and reusing one just as the server closes
+# it fails the request with a ReadError.
+CLIENT_LIMITS = httpx.Limits(keepalive_expiry=1.0)
 
 
 @dataclass
@@ -150,7 +154,9 @@ async def _bench(
                     )
                 api_url = await servers.enter_async_context(_api_process(settings, address))
                 http = await servers.enter_async_context(
-                    httpx.AsyncClient(base_url=api_url, timeout=STEP_PATIENCE_SECONDS)
+                    httpx.AsyncClient(
+                        base_url=api_url, timeout=STEP_PATIENCE_SECONDS, limits=CLIENT_LIMITS
+                    )
                 )
                 starts["workers and API, until ready"] = time.perf_counter() - started
                 practice = await _signed_in(http, PRACTICE_USER)
