@@ -82,6 +82,9 @@ ORGANISATION_USER = ORGANISATION
 SWEMWBS = {"instrument": "swemwbs", "answers": {f"item{i}": 3 for i in range(1, 8)}}
 
 
+BYTECODE_CACHE = Path(tempfile.gettempdir()) / "socialrx-bench-bytecode"
+
+
 class BenchFailed(Exception):
     pass
 
@@ -275,28 +278,27 @@ async def _api_process(settings: Settings, temporal_address: str) -> AsyncIterat
 
 
 @asynccontextmanager
-async def worker_process(settings: Settings, temporal_address: str) -> AsyncIterator[None]:
-    """``socialrx worker`` in a process of its own, as in production."""
-    async with _socialrx_process("worker", settings, temporal_address, {}):
+async def worker_process(
+    settings: Settings, temporal_address: str, log_name: str = "worker"
+) -> AsyncIterator[None]:
+    """``socialrx worker`` in a process of its own, as in production; its output goes to
+    ``log_name``.log in the scratch directory."""
+    async with _socialrx_process("worker", settings, temporal_address, {}, log_name):
         yield
 
 
 @asynccontextmanager
 async def _socialrx_process(
-    command: str, settings: Settings, temporal_address: str, extra_env: dict[str, str]
+    command: str,
+    settings: Settings,
+    temporal_address: str,
+    extra_env: dict[str, str],
+    log_name: str | None = None,
 ) -> AsyncIterator[tuple["subprocess.Popen[bytes]", Path]]:
     """``socialrx COMMAND`` on these settings, its output in the scratch directory; stopped
     with SIGTERM afterwards."""
-    env = os.environ | {
-        "SOCIALRX_DATABASE_URL": settings.resolved_database_url,
-        "SOCIALRX_TEMPORAL_ADDRESS": temporal_address,
-        "SOCIALRX_TASK_QUEUE": settings.task_queue,
-        "SOCIALRX_POLICY": settings.policy.model_dump_json(),
-        # Access logs would cost the API time that the baseline, which has no API, never pays.
-        "SOCIALRX_LOG_LEVEL": "WARNING",
-        **extra_env,
-    }
-    log_path = settings.var_dir / f"{command}.log"
+    env = server_environment(settings, temporal_address) | extra_env
+    log_path = settings.var_dir / f"{log_name or command}.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "socialrx", command],
@@ -310,6 +312,24 @@ async def _socialrx_process(
         finally:
             process.terminate()
             await asyncio.to_thread(process.wait, API_START_SECONDS)
+
+
+def server_environment(settings: Settings, temporal_address: str) -> dict[str, str]:
+    """The environment of a bench's ``socialrx`` process: this one's, with these settings."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    return env | {
+        # Bytecode kept, as a deployed install keeps it (pip compiles what it installs): without
+        # it the workflow sandbox compiles workflows/referral.py again for every new referral,
+        # about a tenth of the worker's time. Kept outside the sources, and from one run to
+        # the next so that the servers' start is not timed compiling everything.
+        "PYTHONPYCACHEPREFIX": str(BYTECODE_CACHE),
+        "SOCIALRX_DATABASE_URL": settings.resolved_database_url,
+        "SOCIALRX_TEMPORAL_ADDRESS": temporal_address,
+        "SOCIALRX_TASK_QUEUE": settings.task_queue,
+        "SOCIALRX_POLICY": settings.policy.model_dump_json(),
+        # Access logs would cost the API time that the baseline, which has no API, never pays.
+        "SOCIALRX_LOG_LEVEL": "WARNING",
+    }
 
 
 async def _wait_for_api(url: str, process: "subprocess.Popen[bytes]", log_path: Path) -> None:
