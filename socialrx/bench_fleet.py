@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Annotated
 
 import httpx
-import nhs_number
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -45,6 +44,7 @@ from socialrx.bench_lifecycle import (
     _person,
     _signed_in,
     _temporal,
+    distinct_nhs_numbers,
     worker_process,
 )
 from socialrx.bench_load import _database, scratch_settings
@@ -160,9 +160,7 @@ async def _bench(
                 )
                 starts["workers and API, until ready"] = time.perf_counter() - started
                 practice = await _signed_in(http, PRACTICE_USER)
-                numbers = nhs_number.generate(
-                    for_region=nhs_number.REGION_SYNTHETIC, quantity=targets[-1]
-                )
+                numbers = distinct_nhs_numbers(targets[-1])
                 opened = 0
                 for target in targets:
                     console.print(f"{workers} workers: opening referrals up to {target:,} ...")

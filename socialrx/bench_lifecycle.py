@@ -161,9 +161,7 @@ async def _bench(
         policy=COMPRESSED_POLICY,
     )
     _prepare_database(settings)
-    nhs_numbers = nhs_number.generate(
-        for_region=nhs_number.REGION_SYNTHETIC, quantity=count * rounds
-    )
+    nhs_numbers = distinct_nhs_numbers(count * rounds)
     # The baseline's worker runs here with an executor of the real worker's size; the
     # referrals' worker is `socialrx worker` in a process of its own, as in production.
     executor = ThreadPoolExecutor(max_workers=ACTIVITY_THREADS)
@@ -489,6 +487,19 @@ async def drive_baseline(client: Client, task_queue: str) -> str:
 
 async def _sleep_until(moment: datetime) -> None:
     await asyncio.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()))
+
+
+def distinct_nhs_numbers(count: int) -> list[str]:
+    """Synthetic NHS numbers, none twice. The generator draws at random from about 900,000
+    valid numbers, so 10,000 draws almost surely repeat one, and a repeat is refused (409) as
+    a second open referral for one person."""
+    found: dict[str, None] = {}
+    while len(found) < count:
+        more = nhs_number.generate(
+            for_region=nhs_number.REGION_SYNTHETIC, quantity=count - len(found)
+        )
+        found.update(dict.fromkeys(more))
+    return list(found)
 
 
 def _person(nhs: str) -> dict[str, Any]:

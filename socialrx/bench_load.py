@@ -28,7 +28,6 @@ from typing import Annotated, Any
 from uuid import uuid4
 
 import httpx
-import nhs_number
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -57,6 +56,7 @@ from socialrx.bench_lifecycle import (
     _prepare_database,
     _signed_in,
     _temporal,
+    distinct_nhs_numbers,
     worker_process,
 )
 from socialrx.bench_reports import percentile
@@ -225,7 +225,7 @@ async def _level(
     count: int,
 ) -> dict[str, Timed]:
     timings: dict[str, Timed] = {}
-    nhs_numbers = nhs_number.generate(for_region=nhs_number.REGION_SYNTHETIC, quantity=count)
+    nhs_numbers = distinct_nhs_numbers(count)
     referrals: list[str] = [""] * count
     service_referrals: list[str] = [""] * count
 
