@@ -39,7 +39,7 @@ from core.temporal import DATA_CONVERTER
 from domain.enums import ProjectionAction
 from domain.messages import ReferralInput, ReferralState
 from socialrx.worker import WORKFLOW_RUNNER
-from tests.workflows.test_referral_workflow import POLICY, PRACTICE_ODS, ReadModelStandIn
+from tests.support.read_model_stand_in import POLICY, PRACTICE_ODS, ReadModelStandIn
 from workflows.referral import PATCHES_DECIDED_AT_START, ReferralWorkflow
 
 pytestmark = pytest.mark.workflow

@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     WorkflowExecutionStatus,
@@ -29,7 +28,6 @@ from temporalio.worker import Worker
 
 from domain.enums import (
     ILLEGAL_STEP,
-    INTAKE_NOT_COMMITTED,
     ActorKind,
     AssigneeKind,
     ClosureReason,
@@ -46,8 +44,6 @@ from domain.enums import (
 from domain.messages import (
     Actor,
     Assessment,
-    Assignment,
-    AssignmentRequest,
     Closure,
     Connection,
     ContactAttempt,
@@ -59,12 +55,19 @@ from domain.messages import (
     ReferralInput,
     ReferralState,
     ServiceChoice,
-    SuggestionRequest,
     TaskClosure,
     UptakeConfirmation,
 )
 from domain.policy import ReferralPolicy
 from socialrx.worker import referral_worker
+from tests.support.read_model_stand_in import (
+    LINK_WORKER,
+    POLICY,
+    PRACTICE_ODS,
+    SUGGESTED,
+    TEAM_LEAD,
+    ReadModelStandIn,
+)
 from tests.support.real_logging import real_logging
 from tests.support.temporal_env import skip_time
 from workflows.referral import ReferralWorkflow
@@ -72,41 +75,13 @@ from workflows.referral import ReferralWorkflow
 pytestmark = pytest.mark.workflow
 
 HISTORIES = Path(__file__).parents[1] / "histories"
-# Plain days, so that every deadline is a fixed distance from the step that set it.
-POLICY = ReferralPolicy(first_contact_in_working_days=False)
-PRACTICE_ODS = "A81001"
-LINK_WORKER = Actor(kind=ActorKind.LINK_WORKER, id="lw-amira")
-TEAM_LEAD = "lw-lead"
 PRACTICE = Actor(kind=ActorKind.PRACTICE, id=PRACTICE_ODS)
 LEISURE = Actor(kind=ActorKind.ORGANISATION, id="org-leisure")
 ARTS = Actor(kind=ActorKind.ORGANISATION, id="org-arts")
 WALKS = ServiceChoice(service_id="svc-walks", organisation_id=LEISURE.id)
 POTTERY = ServiceChoice(service_id="svc-pottery", organisation_id=ARTS.id)
-SUGGESTED = ["svc-walks", "svc-benefits"]
 WELLBEING = [MeasureAnswers(instrument="ucla3", answers={"lack_companionship": 2})]
 PATIENCE_SECONDS = 10.0
-
-
-class ReadModelStandIn:
-    """Records each projection instead of writing it; assigns and suggests fixed answers."""
-
-    def __init__(self, rows_committed: bool = True) -> None:
-        self.projections: list[Projection] = []
-        self.rows_committed = rows_committed
-
-    @activity.defn(name="apply_projection")
-    async def apply_projection(self, projection: Projection) -> None:
-        if not self.rows_committed:
-            raise ApplicationError("no referral row", type=INTAKE_NOT_COMMITTED, non_retryable=True)
-        self.projections.append(projection)
-
-    @activity.defn(name="assign_link_worker")
-    async def assign_link_worker(self, request: AssignmentRequest) -> Assignment:
-        return Assignment(link_worker_id=LINK_WORKER.id, team_lead_id=TEAM_LEAD)
-
-    @activity.defn(name="suggest_services")
-    async def suggest_services(self, request: SuggestionRequest) -> list[str]:
-        return SUGGESTED
 
 
 @dataclass
